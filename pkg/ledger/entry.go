@@ -1,0 +1,125 @@
+// Package ledger holds the durable, sorted, per-key record of verdicts and
+// evidence: the entry type, its JSON Lines encoding, and streaming readers
+// and writers that check the order and compute digests as they go.
+package ledger
+
+import (
+	"time"
+
+	"github.com/parityproof/parityproof/pkg/inventory"
+)
+
+// Role says what part a store plays in a pair.
+type Role string
+
+// Roles of the stores in a pair.
+const (
+	Legacy Role = "legacy"
+	Target Role = "target"
+)
+
+// Entry is the ledger's record of one logical key in one run.
+type Entry struct {
+	// Key is the logical key.
+	Key string `json:"key"`
+	// Verdict is the key's verdict in this run.
+	Verdict Verdict `json:"verdict"`
+	// Evidence is what the verdict rests on.
+	Evidence Evidence `json:"evidence"`
+	// Detail explains the verdict in words: what differs, what is missing,
+	// why nothing could be proven.
+	Detail string `json:"detail,omitempty"`
+	// Stores are the fingerprints as seen in this run, one per store that
+	// listed the key: the legacy stores in the pair's order, then the target.
+	Stores []StoreFingerprint `json:"stores,omitempty"`
+	// Comparisons are the checksum comparisons behind the verdict, one per
+	// legacy copy compared with the target.
+	Comparisons []Comparison `json:"comparisons,omitempty"`
+	// HeldBy names every legacy store that has held the key since it was
+	// first seen (or re-created): how a later run knows deletion has begun
+	// when a store stops listing it.
+	HeldBy []string `json:"held_by,omitempty"`
+	// ProvenAt records when parity was first proven for the legacy content
+	// as it last was, and the target fingerprint proven. It is carried
+	// across runs and cleared when the legacy content is no longer proven.
+	ProvenAt *Proof `json:"proven_at,omitempty"`
+	// DeletedAt is when the deletion of every legacy copy was first
+	// confirmed.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+}
+
+// StoreFingerprint is one store's fingerprint of the key.
+type StoreFingerprint struct {
+	Store string `json:"store"`
+	Role  Role   `json:"role"`
+	// Fingerprint is stored with an empty Key: the entry's key is the key.
+	inventory.Fingerprint
+}
+
+// Comparison is one legacy copy compared with the target copy.
+type Comparison struct {
+	// Store is the legacy store whose copy was compared.
+	Store string `json:"store"`
+	// Evidence is the kind of evidence this comparison produced.
+	Evidence Evidence `json:"evidence"`
+	// Result is ResultEqual, ResultDiffer or ResultIncomparable.
+	Result string `json:"result"`
+	// Legacy and Target are the values compared ("md5:…", "size:…").
+	Legacy string `json:"legacy,omitempty"`
+	Target string `json:"target,omitempty"`
+}
+
+// Results of a [Comparison].
+const (
+	ResultEqual        = "equal"
+	ResultDiffer       = "differ"
+	ResultIncomparable = "incomparable"
+)
+
+// Proof is parity proven at a point in time: the evidence and the target's
+// fingerprint as it was then, against which later runs check that the
+// target still holds the proven content.
+type Proof struct {
+	At       time.Time `json:"at"`
+	Evidence Evidence  `json:"evidence"`
+	// Size, Checksums, Encryption and PartSize are the target's at the
+	// time of the proof.
+	Size       int64                `json:"size"`
+	Checksums  []inventory.Checksum `json:"checksums,omitempty"`
+	Encryption string               `json:"encryption,omitempty"`
+	PartSize   int64                `json:"part_size,omitempty"`
+}
+
+// Fingerprint returns the proven target fingerprint, for comparisons.
+func (p *Proof) Fingerprint() inventory.Fingerprint {
+	return inventory.Fingerprint{Size: p.Size, Checksums: p.Checksums, Encryption: p.Encryption, PartSize: p.PartSize}
+}
+
+// Store returns the fingerprint the entry records for the named store.
+func (e *Entry) Store(name string) (*StoreFingerprint, bool) {
+	for i := range e.Stores {
+		if e.Stores[i].Store == name {
+			return &e.Stores[i], true
+		}
+	}
+	return nil, false
+}
+
+// Bytes is the size the entry accounts for in reports: the first legacy
+// copy's size, else the target's, else the proven size.
+func (e *Entry) Bytes() int64 {
+	for _, s := range e.Stores {
+		if s.Role == Legacy && s.Holds() {
+			return s.Size
+		}
+	}
+	for _, s := range e.Stores {
+		if s.Role == Target {
+			return s.Size
+		}
+	}
+	if e.ProvenAt != nil {
+		return e.ProvenAt.Size
+	}
+	return 0
+}
