@@ -331,8 +331,8 @@ func TestVerdicts(t *testing.T) {
 				ProvenAt: proofOf(earlier, ledger.EvidenceMD5, target)},
 		},
 		{
-			name: "deletion_incomplete: an unfinished multipart upload holds parts",
-			us:   &inventory.Fingerprint{Presence: inventory.NoObject, UnfinishedUploads: 1},
+			name:   "deletion_incomplete: an unfinished multipart upload holds parts",
+			us:     &inventory.Fingerprint{Presence: inventory.NoObject, UnfinishedUploads: 1},
 			target: target, prev: prevVerified(ledger.EvidenceMD5, target, legacy, legacy),
 			want: judged{Verdict: ledger.DeletionIncomplete, Evidence: ledger.EvidenceNone, HeldBy: both,
 				Detail:   "deletion has begun but a copy remains: legacy-us holds parts of 1 unfinished multipart upload; legacy-sg no longer holds it",
@@ -349,7 +349,7 @@ func TestVerdicts(t *testing.T) {
 				Calls:  []string{"head legacy-sg/users/00042/backup-1.bin"}},
 		},
 		{
-			name: "deletion_incomplete then every copy gone: deleted on the proof carried through",
+			name:   "deletion_incomplete then every copy gone: deleted on the proof carried through",
 			target: target,
 			prev: &ledger.Entry{Verdict: ledger.DeletionIncomplete, Evidence: ledger.EvidenceMD5, HeldBy: both,
 				ProvenAt: proofOf(earlier, ledger.EvidenceMD5, target)},

@@ -50,7 +50,7 @@ var SpecialKeys = []string{
 	"/leading-slash",
 	"trailing-slash/",
 	"tilde~and'quote",
-	"unicode/café",     // é precomposed
+	"unicode/café",       // é precomposed
 	"unicode/cafe\u0301", // e + combining acute
 	"unicode/日本語/ファイル.bin",
 	"unicode/emoji-😀",
