@@ -1,0 +1,172 @@
+package ocilocal
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Default identities written by [WriteConfig] when a [Profile] leaves them
+// empty. ocilocal accepts any tenancy and user: only the key matters.
+const (
+	DefaultTenancy = "ocid1.tenancy.oc1..ocilocal"
+	DefaultUser    = "ocid1.user.oc1..ocilocal"
+	DefaultRegion  = "us-ashburn-1"
+)
+
+// Fingerprint returns the OCI fingerprint of a public key: the MD5 of its
+// DER (PKIX) encoding as colon-separated lowercase hex pairs, which is what
+// the OCI console shows and what `openssl rsa -pubout -outform DER | openssl
+// md5 -c` prints. It is the last part of a request signature's keyId.
+func Fingerprint(pub *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("encoding public key: %w", err)
+	}
+	sum := md5.Sum(der)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02x", b)
+	}
+	return strings.Join(parts, ":"), nil
+}
+
+// ParsePublicKeyPEM returns the RSA public key in PEM data: a public key
+// (PKIX or PKCS#1) or an unencrypted private key (PKCS#1 or PKCS#8), whose
+// public half is taken. The first PEM block that holds a key is used.
+func ParsePublicKeyPEM(data []byte) (*rsa.PublicKey, error) {
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, errors.New("no PEM-encoded RSA key found")
+		}
+		if x509.IsEncryptedPEMBlock(block) || strings.Contains(block.Type, "ENCRYPTED") { //nolint:staticcheck // only detecting
+			return nil, errors.New("the key is encrypted: give ocilocal the public key instead (openssl rsa -pubout)")
+		}
+		switch block.Type {
+		case "PUBLIC KEY":
+			k, err := x509.ParsePKIXPublicKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("parsing public key: %w", err)
+			}
+			pub, ok := k.(*rsa.PublicKey)
+			if !ok {
+				return nil, fmt.Errorf("public key is %T, not RSA", k)
+			}
+			return pub, nil
+		case "RSA PUBLIC KEY":
+			pub, err := x509.ParsePKCS1PublicKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("parsing RSA public key: %w", err)
+			}
+			return pub, nil
+		case "RSA PRIVATE KEY":
+			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("parsing RSA private key: %w", err)
+			}
+			return &k.PublicKey, nil
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("parsing private key: %w", err)
+			}
+			priv, ok := k.(*rsa.PrivateKey)
+			if !ok {
+				return nil, fmt.Errorf("private key is %T, not RSA", k)
+			}
+			return &priv.PublicKey, nil
+		}
+	}
+}
+
+// ReadPublicKeyFile reads a PEM file with [ParsePublicKeyPEM].
+func ReadPublicKeyFile(path string) (*rsa.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading key: %w", err)
+	}
+	pub, err := ParsePublicKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", path, err)
+	}
+	return pub, nil
+}
+
+// GenerateKey returns a new 2048-bit RSA key, the size OCI requires for API
+// signing keys.
+func GenerateKey() (*rsa.PrivateKey, error) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("generating RSA key: %w", err)
+	}
+	return k, nil
+}
+
+// Profile is one profile of an OCI configuration file that points the OCI
+// SDK or CLI at a key ocilocal accepts. Empty fields take defaults.
+type Profile struct {
+	// Name is the profile name, "DEFAULT" when empty.
+	Name string
+	// Tenancy and User are the OCIDs signed into the keyId; ocilocal does not
+	// check them.
+	Tenancy string
+	User    string
+	// Region is the profile's region, [DefaultRegion] when empty.
+	Region string
+	// Fingerprint overrides the key's fingerprint; tests use it to sign with
+	// one key while claiming another.
+	Fingerprint string
+}
+
+// WriteConfig writes key as key.pem (mode 0600) and an OCI configuration file
+// named config with profile p into dir, and returns the configuration file's
+// path. Point the SDK at it with common.ConfigurationProviderFromFileWithProfile
+// and the CLI with --config-file.
+func WriteConfig(dir string, key *rsa.PrivateKey, p Profile) (string, error) {
+	if p.Name == "" {
+		p.Name = "DEFAULT"
+	}
+	if p.Tenancy == "" {
+		p.Tenancy = DefaultTenancy
+	}
+	if p.User == "" {
+		p.User = DefaultUser
+	}
+	if p.Region == "" {
+		p.Region = DefaultRegion
+	}
+	if p.Fingerprint == "" {
+		fp, err := Fingerprint(&key.PublicKey)
+		if err != nil {
+			return "", err
+		}
+		p.Fingerprint = fp
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	keyPath, err := filepath.Abs(filepath.Join(dir, "key.pem"))
+	if err != nil {
+		return "", err
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
+		return "", fmt.Errorf("writing key: %w", err)
+	}
+	config := fmt.Sprintf("[%s]\nuser=%s\nfingerprint=%s\ntenancy=%s\nregion=%s\nkey_file=%s\n",
+		p.Name, p.User, p.Fingerprint, p.Tenancy, p.Region, keyPath)
+	configPath := filepath.Join(dir, "config")
+	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
+		return "", fmt.Errorf("writing OCI config: %w", err)
+	}
+	return configPath, nil
+}
