@@ -3,6 +3,7 @@ module github.com/parityproof/parityproof
 go 1.26.8
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/oracle/oci-go-sdk/v65 v65.130.0
 )
 
@@ -12,4 +13,5 @@ require (
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
 	golang.org/x/crypto v0.56.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
 )

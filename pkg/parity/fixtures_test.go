@@ -1,6 +1,7 @@
 package parity
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -177,4 +178,34 @@ func (s *sliceStream) NextPage() ([]ledger.Entry, error) {
 
 func sortFingerprints(fps []inventory.Fingerprint) {
 	sort.Slice(fps, func(i, j int) bool { return fps[i].Key < fps[j].Key })
+}
+
+// roundTrip writes entries through the ledger codec and reads them back,
+// so that the next run reads what a real ledger file would hold.
+func roundTrip(t interface{ Fatalf(string, ...any) }, entries []ledger.Entry) []ledger.Entry {
+	var buf bytes.Buffer
+	w := ledger.NewWriter(&buf)
+	for i := range entries {
+		if err := w.Write(&entries[i]); err != nil {
+			t.Fatalf("writing ledger: %v", err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatalf("closing ledger: %v", err)
+	}
+	r, err := ledger.NewReader(&buf, "roundtrip")
+	if err != nil {
+		t.Fatalf("reading ledger: %v", err)
+	}
+	var out []ledger.Entry
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("reading ledger: %v", err)
+		}
+		out = append(out, *e)
+	}
 }
