@@ -278,7 +278,7 @@ func (r worldResolver) Read(ctx context.Context, req ReadRequest) ([]inventory.C
 type oracleEntry struct {
 	verdict  ledger.Verdict
 	proven   bool
-	provenT  string         // the target content proven
+	provenT  string            // the target content proven
 	provenL  map[string]string // identities (what ETag, size and version tell) of the legacy copies proven, per store
 	heldBy   map[string]bool
 	deleted  bool
