@@ -29,7 +29,7 @@ func sampleEntries() []Entry {
 				{Store: "legacy-us", Role: Legacy, Fingerprint: inventory.Fingerprint{Size: 43, ETag: "9e107d9d372bb6826bd81d3542a419d6", Checksums: []inventory.Checksum{md5}, Modified: at, StorageTier: "STANDARD", Encryption: inventory.EncryptionNone}},
 				{Store: "oci-us", Role: Target, Fingerprint: inventory.Fingerprint{Size: 43, ETag: "opaque-etag", Checksums: []inventory.Checksum{md5}, Created: at}},
 			},
-			Comparisons: []Comparison{{Store: "legacy-us", Evidence: EvidenceMD5, Result: ResultEqual, Legacy: "md5:9e10", Target: "md5:9e10"}},
+			Comparisons: []Comparison{{Store: "legacy-us", Evidence: EvidenceMD5, Result: ResultEqual, Legacy: ChecksumValue(md5), Target: ChecksumValue(md5)}, {Store: "legacy-sg", Evidence: EvidenceMultipartMD5, Result: ResultDiffer, Legacy: ChecksumValue(mp), Target: SizeValue(7), Carried: true}},
 			HeldBy:      []string{"legacy-us"},
 			ProvenAt:    &Proof{At: at, Evidence: EvidenceMD5, Size: 43, Checksums: []inventory.Checksum{md5}},
 		},

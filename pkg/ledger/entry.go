@@ -65,8 +65,12 @@ type Comparison struct {
 	// Result is ResultEqual, ResultDiffer or ResultIncomparable.
 	Result string `json:"result"`
 	// Legacy and Target are the values compared ("md5:…", "size:…").
-	Legacy string `json:"legacy,omitempty"`
-	Target string `json:"target,omitempty"`
+	Legacy Value `json:"legacy,omitzero"`
+	Target Value `json:"target,omitzero"`
+	// Carried is set when the legacy copy is the very object proven earlier
+	// (same ETag, size and version: Legacy is its ETag) and the target
+	// still matches the proof: the proof at proven_at carries over.
+	Carried bool `json:"carried,omitempty"`
 }
 
 // Results of a [Comparison].

@@ -2,50 +2,117 @@ package ledger
 
 // Tally counts entries and their bytes per verdict.
 type Tally struct {
-	Objects  int64
-	Bytes    int64
-	Verdicts map[Verdict]int64
-	// VerdictBytes sums Entry.Bytes per verdict.
-	VerdictBytes map[Verdict]int64
+	Objects int64
+	Bytes   int64
+	counts  [numVerdicts]int64
+	bytes   [numVerdicts]int64
 }
 
-// NewTally returns a Tally with every verdict present at zero, as reports
-// show them.
-func NewTally() Tally {
-	t := Tally{Verdicts: make(map[Verdict]int64, len(Verdicts)), VerdictBytes: make(map[Verdict]int64, len(Verdicts))}
-	for _, v := range Verdicts {
-		t.Verdicts[v], t.VerdictBytes[v] = 0, 0
+const numVerdicts = 10
+
+// index returns v's place in [Verdicts], or -1.
+func (v Verdict) index() int {
+	switch v {
+	case Verified:
+		return 0
+	case Deleted:
+		return 1
+	case Missing:
+		return 2
+	case Mismatch:
+		return 3
+	case Unproven:
+		return 4
+	case DeletionIncomplete:
+		return 5
+	case DeletedUnverified:
+		return 6
+	case CopyLost:
+		return 7
+	case Extra:
+		return 8
+	case Error:
+		return 9
 	}
-	return t
+	return -1
 }
+
+// NewTally returns an empty Tally.
+func NewTally() Tally { return Tally{} }
 
 // Add counts e.
 func (t *Tally) Add(e *Entry) {
 	b := e.Bytes()
 	t.Objects++
 	t.Bytes += b
-	t.Verdicts[e.Verdict]++
-	t.VerdictBytes[e.Verdict] += b
+	if i := e.Verdict.index(); i >= 0 {
+		t.counts[i]++
+		t.bytes[i] += b
+	}
 }
 
 // Merge adds the counts of u to t.
 func (t *Tally) Merge(u Tally) {
 	t.Objects += u.Objects
 	t.Bytes += u.Bytes
-	for v, n := range u.Verdicts {
-		t.Verdicts[v] += n
+	for i := range t.counts {
+		t.counts[i] += u.counts[i]
+		t.bytes[i] += u.bytes[i]
 	}
-	for v, n := range u.VerdictBytes {
-		t.VerdictBytes[v] += n
+}
+
+// Count returns the number of entries with verdict v.
+func (t *Tally) Count(v Verdict) int64 {
+	if i := v.index(); i >= 0 {
+		return t.counts[i]
 	}
+	return 0
+}
+
+// BytesOf returns the bytes of the entries with verdict v.
+func (t *Tally) BytesOf(v Verdict) int64 {
+	if i := v.index(); i >= 0 {
+		return t.bytes[i]
+	}
+	return 0
+}
+
+// Verdicts returns the count of every verdict, zero or not, as report.json
+// shows them.
+func (t *Tally) Verdicts() map[Verdict]int64 {
+	m := make(map[Verdict]int64, numVerdicts)
+	for _, v := range Verdicts {
+		m[v] = t.Count(v)
+	}
+	return m
+}
+
+// VerdictBytes returns the bytes of every verdict, zero or not.
+func (t *Tally) VerdictBytes() map[Verdict]int64 {
+	m := make(map[Verdict]int64, numVerdicts)
+	for _, v := range Verdicts {
+		m[v] = t.BytesOf(v)
+	}
+	return m
 }
 
 // Exceptions counts the entries whose verdicts are exceptions or critical.
 func (t *Tally) Exceptions() int64 {
 	var n int64
-	for v, c := range t.Verdicts {
+	for _, v := range Verdicts {
 		if v.IsException() {
-			n += c
+			n += t.Count(v)
+		}
+	}
+	return n
+}
+
+// Critical counts the entries whose verdicts are critical.
+func (t *Tally) Critical() int64 {
+	var n int64
+	for _, v := range Verdicts {
+		if v.Severity() == Critical {
+			n += t.Count(v)
 		}
 	}
 	return n

@@ -130,9 +130,13 @@ type Inputs struct {
 }
 
 // Verify judges every key in r and passes each entry, in key order, to
-// emit, which may keep it. It returns the tally of what it emitted. A
-// listing out of order or outside r stops it with an error and no wrong
-// verdict.
+// emit, which may keep it. It returns the tally of what it emitted.
+//
+// A source out of order (or a listing outside r) stops it with an
+// *OrderError or *RangeError naming the source and the keys. Disorder can
+// only show when it happens, so entries emitted before any error are not a
+// ledger: a shard's entries are whole only when Verify returns nil, and the
+// caller discards a failed shard's output.
 func (e *Engine) Verify(ctx context.Context, r inventory.KeyRange, in Inputs, emit func(*ledger.Entry) error) (ledger.Tally, error) {
 	tally := ledger.NewTally()
 	if len(in.Legacy) != len(e.pair.Legacy) {
@@ -160,10 +164,10 @@ func (e *Engine) Verify(ctx context.Context, r inventory.KeyRange, in Inputs, em
 		if d.skip {
 			continue
 		}
-		if err := emit(&d.entry); err != nil {
+		if err := emit(d.entry); err != nil {
 			return tally, fmt.Errorf("emitting entry %q: %w", st.key, err)
 		}
-		tally.Add(&d.entry)
+		tally.Add(d.entry)
 	}
 }
 
@@ -193,7 +197,10 @@ func (e *Engine) Judge(ctx context.Context, key string, legacy []*inventory.Fing
 		st.prev = &st.prevVal
 	}
 	d, err := e.settle(ctx, st)
-	return d.entry, d.skip, err
+	if err != nil || d.skip {
+		return ledger.Entry{}, d.skip, err
+	}
+	return *d.entry, false, nil
 }
 
 // settle judges the key in st, fulfilling HEADs and reads through the
@@ -247,6 +254,7 @@ func (e *Engine) head(ctx context.Context, st *keyState, i int) error {
 	got, err := e.resolver.Head(ctx, name, st.key)
 	switch {
 	case err == nil:
+		st.own(i)
 		mergeHead(st.fp(i), &got)
 		return nil
 	case ctx.Err() != nil:
@@ -307,6 +315,8 @@ func (e *Engine) read(ctx context.Context, st *keyState, p readPlan) error {
 	sums, err := e.resolver.Read(ctx, ReadRequest{Store: name, Key: st.key, Size: f.Size, PartSize: p.partSize})
 	switch {
 	case err == nil:
+		st.own(p.store)
+		f = st.fp(p.store)
 		f.Checksums = append(append([]inventory.Checksum(nil), f.Checksums...), sums...)
 		return nil
 	case ctx.Err() != nil:

@@ -2,34 +2,57 @@ package parity
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/ledger"
 )
 
-// ladder orders the kinds of checksum evidence: the first equal pair found
-// in this order is the evidence a verdict rests on. Full-object checksums
-// come first, then the MD5, then composite forms (DESIGN.md, Fingerprints
-// and evidence).
-var ladder = []struct {
-	alg inventory.Algorithm
-	typ inventory.ChecksumType
-	ev  ledger.Evidence
-}{
-	{inventory.CRC64NVME, inventory.FullObject, ledger.EvidenceCRC64NVME},
-	{inventory.CRC32C, inventory.FullObject, ledger.EvidenceCRC32C},
-	{inventory.SHA256, inventory.FullObject, ledger.EvidenceSHA256},
-	{inventory.SHA384, inventory.FullObject, ledger.EvidenceSHA384},
-	{inventory.SHA1, inventory.FullObject, ledger.EvidenceSHA1},
-	{inventory.CRC32, inventory.FullObject, ledger.EvidenceCRC32},
-	{inventory.MD5, inventory.FullObject, ledger.EvidenceMD5},
-	{inventory.MD5, inventory.Composite, ledger.EvidenceMultipartMD5},
-	{inventory.CRC32C, inventory.Composite, ledger.EvidenceMultipartCRC32C},
-	{inventory.SHA256, inventory.Composite, ledger.EvidenceMultipartSHA256},
-	{inventory.SHA1, inventory.Composite, ledger.EvidenceMultipartSHA1},
-	{inventory.CRC32, inventory.Composite, ledger.EvidenceMultipartCRC32},
+// The evidence ladder: the first equal pair in this order is the evidence a
+// verdict rests on. Full-object checksums come first, then the MD5, then
+// composite forms (DESIGN.md, Fingerprints and evidence). rung returns a
+// checksum kind's place on it and its evidence, or -1 for a kind that is
+// not on the ladder.
+func rung(alg inventory.Algorithm, typ inventory.ChecksumType) (int, ledger.Evidence) {
+	if typ == inventory.FullObject {
+		switch alg {
+		case inventory.CRC64NVME:
+			return 0, ledger.EvidenceCRC64NVME
+		case inventory.CRC32C:
+			return 1, ledger.EvidenceCRC32C
+		case inventory.SHA256:
+			return 2, ledger.EvidenceSHA256
+		case inventory.SHA384:
+			return 3, ledger.EvidenceSHA384
+		case inventory.SHA1:
+			return 4, ledger.EvidenceSHA1
+		case inventory.CRC32:
+			return 5, ledger.EvidenceCRC32
+		case inventory.MD5:
+			return 6, ledger.EvidenceMD5
+		}
+		return -1, ""
+	}
+	switch alg {
+	case inventory.MD5:
+		return 7, ledger.EvidenceMultipartMD5
+	case inventory.CRC32C:
+		return 8, ledger.EvidenceMultipartCRC32C
+	case inventory.SHA256:
+		return 9, ledger.EvidenceMultipartSHA256
+	case inventory.SHA1:
+		return 10, ledger.EvidenceMultipartSHA1
+	case inventory.CRC32:
+		return 11, ledger.EvidenceMultipartCRC32
+	}
+	return -1, ""
 }
+
+// Rungs past the checksums, for ranking the evidence of several copies.
+const (
+	rungDeep     = 12
+	rungAsserted = 13
+	rungNone     = 14
+)
 
 // pairResult is how one pair of checksums compares.
 type pairResult uint8
@@ -122,8 +145,9 @@ func evidenceOf(a, b inventory.Checksum, rung ledger.Evidence) ledger.Evidence {
 type comparison struct {
 	result   string // ledger.ResultEqual / ResultDiffer / ResultIncomparable
 	evidence ledger.Evidence
-	legacy   string
-	target   string
+	legacy   ledger.Value
+	target   ledger.Value
+	carried  bool
 	// asserted is set when the only equality rests on metadata checksums.
 	asserted bool
 	// maybe is set when a difference in an ETag-derived MD5 awaits a HEAD
@@ -136,67 +160,70 @@ type comparison struct {
 // compareCopies compares legacy copy l with target t on the evidence ladder:
 // a size difference is always a mismatch; then every pair of checksums of
 // the same algorithm and type is compared; one definite difference is a
-// mismatch, else the first equal pair on the ladder proves parity.
+// mismatch, else the equal pair highest on the ladder proves parity.
 func compareCopies(l, t *inventory.Fingerprint, acceptAsserted bool) comparison {
 	if l.Size != t.Size {
 		return comparison{
 			result:   ledger.ResultDiffer,
 			evidence: ledger.EvidenceSize,
-			legacy:   "size:" + strconv.FormatInt(l.Size, 10),
-			target:   "size:" + strconv.FormatInt(t.Size, 10),
+			legacy:   ledger.SizeValue(l.Size),
+			target:   ledger.SizeValue(t.Size),
 		}
 	}
-	var best, assertedEq *comparison
+	var best, assertedEq comparison
+	bestRung, assertedRung := rungNone, rungNone
 	var maybe bool
 	var differAsserted string
-	for _, rung := range ladder {
-		for _, a := range l.Checksums {
-			if a.Algorithm != rung.alg || a.Type != rung.typ {
+	for _, a := range l.Checksums {
+		r, ev := rung(a.Algorithm, a.Type)
+		if r < 0 {
+			continue
+		}
+		for _, b := range t.Checksums {
+			if b.Algorithm != a.Algorithm || b.Type != a.Type {
 				continue
 			}
-			for _, b := range t.Checksums {
-				if b.Algorithm != rung.alg || b.Type != rung.typ {
-					continue
-				}
-				r := comparePair(a, l, b, t)
-				if r == incomparable {
-					continue
-				}
-				ev := evidenceOf(a, b, rung.ev)
-				if ev == ledger.EvidenceAsserted {
-					switch r {
-					case equal:
-						if assertedEq == nil {
-							assertedEq = &comparison{result: ledger.ResultEqual, evidence: ev, legacy: a.String(), target: b.String(), asserted: true}
-						}
-					case differ:
-						if acceptAsserted {
-							return comparison{result: ledger.ResultDiffer, evidence: ev, legacy: a.String(), target: b.String()}
-						}
-						differAsserted = fmt.Sprintf("asserted %s differs from %s", a, b)
-					}
-					continue
-				}
-				switch r {
-				case differ:
-					return comparison{result: ledger.ResultDiffer, evidence: ev, legacy: a.String(), target: b.String()}
-				case maybeDiffer:
-					maybe = true
+			res := comparePair(a, l, b, t)
+			if res == incomparable {
+				continue
+			}
+			ev := evidenceOf(a, b, ev)
+			if ev == ledger.EvidenceAsserted {
+				switch res {
 				case equal:
-					if best == nil {
-						best = &comparison{result: ledger.ResultEqual, evidence: ev, legacy: a.String(), target: b.String()}
+					if r < assertedRung {
+						assertedRung = r
+						assertedEq = comparison{result: ledger.ResultEqual, evidence: ev, legacy: ledger.ChecksumValue(a), target: ledger.ChecksumValue(b), asserted: true}
 					}
+				case differ:
+					if acceptAsserted {
+						return comparison{result: ledger.ResultDiffer, evidence: ev, legacy: ledger.ChecksumValue(a), target: ledger.ChecksumValue(b)}
+					}
+					differAsserted = fmt.Sprintf("asserted %s differs from %s", a, b)
+				}
+				continue
+			}
+			switch res {
+			case differ:
+				return comparison{result: ledger.ResultDiffer, evidence: ev, legacy: ledger.ChecksumValue(a), target: ledger.ChecksumValue(b)}
+			case maybeDiffer:
+				maybe = true
+			case equal:
+				if r < bestRung {
+					bestRung = r
+					best = comparison{result: ledger.ResultEqual, evidence: ev, legacy: ledger.ChecksumValue(a), target: ledger.ChecksumValue(b)}
 				}
 			}
 		}
 	}
+	haveBest, haveAsserted := bestRung != rungNone, assertedRung != rungNone
 	switch {
-	case best != nil:
+	case haveBest:
 		best.maybe = maybe
-		return *best
-	case assertedEq != nil:
+		return best
+	case haveAsserted:
 		assertedEq.maybe = maybe
-		return *assertedEq
+		return assertedEq
 	}
 	return comparison{result: ledger.ResultIncomparable, evidence: ledger.EvidenceNone, maybe: maybe, differAsserted: differAsserted}
 }

@@ -53,6 +53,22 @@ func (s *keyState) reset(key string) {
 	s.failure, s.noRead = "", ""
 }
 
+// own makes store i's fingerprint the state's own copy before it is
+// changed: until then it may point into a listing's page.
+func (s *keyState) own(i int) {
+	if i == len(s.legacy) {
+		if s.target != nil && s.target != &s.targetVal {
+			s.targetVal = *s.target
+			s.target = &s.targetVal
+		}
+		return
+	}
+	if f := s.legacy[i]; f != nil && f != &s.legacyVal[i] {
+		s.legacyVal[i] = *f
+		s.legacy[i] = &s.legacyVal[i]
+	}
+}
+
 // fp returns store i's fingerprint (the target is index len(legacy)).
 func (s *keyState) fp(i int) *inventory.Fingerprint {
 	if i == len(s.legacy) {
@@ -70,7 +86,7 @@ type readPlan struct {
 // decision is the engine's answer for a key: a final entry, or the HEADs or
 // content reads it needs before it can give one.
 type decision struct {
-	entry ledger.Entry
+	entry *ledger.Entry
 	// skip: no store holds anything and the previous ledger knew nothing
 	// worth keeping; the key gets no entry.
 	skip  bool
@@ -105,7 +121,7 @@ func (e *Engine) judge(s *keyState) decision {
 		prevHeld = prev.HeldBy
 	}
 
-	entry := ledger.Entry{Key: s.key}
+	entry := &ledger.Entry{Key: s.key}
 	entry.HeldBy = e.heldBy(s, prevHeld)
 	entry.Stores = e.storeFingerprints(s)
 
@@ -199,7 +215,7 @@ func (e *Engine) judge(s *keyState) decision {
 func (e *Engine) judgeGone(s *keyState, prev *ledger.Entry) decision {
 	t := s.target
 	targetHere := t != nil && t.Presence == inventory.Current
-	entry := ledger.Entry{Key: s.key, Stores: e.storeFingerprints(s)}
+	entry := &ledger.Entry{Key: s.key, Stores: e.storeFingerprints(s)}
 	if prev == nil {
 		if !targetHere {
 			return decision{skip: true}
@@ -230,11 +246,11 @@ func (e *Engine) judgeGone(s *keyState, prev *ledger.Entry) decision {
 	switch c.result {
 	case ledger.ResultEqual:
 		entry.Verdict = ledger.Deleted
-		entry.Comparisons = []ledger.Comparison{{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target}}
+		entry.Comparisons = []ledger.Comparison{{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target, Carried: c.carried}}
 		return decision{entry: entry}
 	case ledger.ResultDiffer:
 		entry.Verdict = ledger.CopyLost
-		entry.Comparisons = []ledger.Comparison{{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target}}
+		entry.Comparisons = []ledger.Comparison{{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target, Carried: c.carried}}
 		entry.Detail = fmt.Sprintf("every legacy copy is gone and the copy in %s changed since parity was proven at %s: %s was proven, %s is there now", e.pair.Target.Name, stamp(prev.ProvenAt.At), c.legacy, c.target)
 		return decision{entry: entry}
 	}
@@ -339,7 +355,7 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 			}
 		}
 
-		cmp := ledger.Comparison{Store: name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target}
+		cmp := ledger.Comparison{Store: name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target, Carried: c.carried}
 		res.comparisons = append(res.comparisons, cmp)
 		var v ledger.Verdict
 		switch {
@@ -348,7 +364,7 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 		case c.result == ledger.ResultDiffer:
 			v = ledger.Mismatch
 			if c.evidence == ledger.EvidenceSize {
-				res.details = append(res.details, fmt.Sprintf("size differs: %s has %s bytes, %s has %s", name, strings.TrimPrefix(c.legacy, "size:"), e.pair.Target.Name, strings.TrimPrefix(c.target, "size:")))
+				res.details = append(res.details, fmt.Sprintf("size differs: %s has %d bytes, %s has %d", name, c.legacy.Size, e.pair.Target.Name, c.target.Size))
 			} else {
 				res.details = append(res.details, fmt.Sprintf("%s differs: %s has %s, %s has %s", c.evidence, name, c.legacy, e.pair.Target.Name, c.target))
 			}
@@ -363,7 +379,7 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 			worst = r
 			res.verdict = v
 			res.evidence = c.evidence
-		} else if r == worst && v == ledger.Verified && rungIndex(c.evidence) > rungIndex(res.evidence) {
+		} else if r == worst && v == ledger.Verified && c.evidence != res.evidence && rungIndex(c.evidence) > rungIndex(res.evidence) {
 			res.evidence = c.evidence // the weakest evidence among the copies stands for the key
 		}
 	}
@@ -398,19 +414,23 @@ func evidenceOfWorst(cs []ledger.Comparison, ev ledger.Evidence) ledger.Evidence
 	return ev
 }
 
+// rungIndex places a kind of evidence on the ladder, for choosing the
+// weakest evidence among several copies.
 func rungIndex(ev ledger.Evidence) int {
-	for i, r := range ladder {
-		if r.ev == ev {
-			return i
-		}
-	}
 	switch ev {
 	case ledger.EvidenceDeep:
-		return len(ladder)
+		return rungDeep
 	case ledger.EvidenceAsserted:
-		return len(ladder) + 1
+		return rungAsserted
 	}
-	return len(ladder) + 2
+	for _, typ := range []inventory.ChecksumType{inventory.FullObject, inventory.Composite} {
+		for _, alg := range []inventory.Algorithm{inventory.CRC64NVME, inventory.CRC32C, inventory.SHA256, inventory.SHA384, inventory.SHA1, inventory.CRC32, inventory.MD5} {
+			if r, e := rung(alg, typ); r >= 0 && e == ev {
+				return r
+			}
+		}
+	}
+	return rungNone
 }
 
 func etagUnknown(f *inventory.Fingerprint) bool {
@@ -445,8 +465,9 @@ func (e *Engine) carryProof(s *keyState, i int, prev *ledger.Entry, recreated bo
 	return comparison{
 		result:   ledger.ResultEqual,
 		evidence: prev.ProvenAt.Evidence,
-		legacy:   fmt.Sprintf("etag:%s unchanged since proven at %s", l.ETag, stamp(prev.ProvenAt.At)),
+		legacy:   ledger.Value{Kind: ledger.KindETag, Text: l.ETag},
 		target:   m.target,
+		carried:  true,
 	}, true
 }
 

@@ -156,7 +156,9 @@ func newMerger(p Pair, r inventory.KeyRange, in Inputs) *merger {
 }
 
 // next loads the next key's fingerprints and previous entry into st. It
-// returns false when every source is done.
+// returns false when every source is done. st points into the sources'
+// current pages, which stay valid until the following call to next: pages
+// are only fetched at its start.
 func (m *merger) next(st *keyState) (bool, error) {
 	var key string
 	found := false
@@ -203,27 +205,23 @@ func (m *merger) next(st *keyState) (bool, error) {
 	for i := range m.legacy {
 		c := &m.legacy[i]
 		if c.i < len(c.page) && c.page[c.i].Key == key {
-			st.legacyVal[i] = c.page[c.i]
-			st.legacy[i] = &st.legacyVal[i]
+			st.legacy[i] = &c.page[c.i]
 			c.i++
 		}
 	}
 	if t != nil && t.Key == key {
-		st.targetVal = *t
-		st.target = &st.targetVal
+		st.target = t
 		m.target.i++
 	}
 	switch {
 	case p != nil && p.Key == key:
-		st.prevVal = *p
-		st.prev = &st.prevVal
+		st.prev = p
 		m.previous.i++
 		if b != nil && b.Key == key {
 			m.baseline.i++
 		}
 	case b != nil && b.Key == key:
-		st.prevVal = *b
-		st.prev = &st.prevVal
+		st.prev = b
 		m.baseline.i++
 	}
 	return true, nil
