@@ -4,6 +4,7 @@
 package ledger
 
 import (
+	"slices"
 	"time"
 
 	"github.com/parityproof/parityproof/pkg/inventory"
@@ -97,6 +98,17 @@ type Proof struct {
 // Fingerprint returns the proven target fingerprint, for comparisons.
 func (p *Proof) Fingerprint() inventory.Fingerprint {
 	return inventory.Fingerprint{Size: p.Size, Checksums: p.Checksums, Encryption: p.Encryption, PartSize: p.PartSize}
+}
+
+// Clone returns a copy of e that shares nothing e's producer may reuse: its
+// slices are copied. Proofs, times and checksums are never changed once
+// made, and stay shared.
+func (e *Entry) Clone() Entry {
+	c := *e
+	c.Stores = slices.Clone(e.Stores)
+	c.Comparisons = slices.Clone(e.Comparisons)
+	c.HeldBy = slices.Clone(e.HeldBy)
+	return c
 }
 
 // Store returns the fingerprint the entry records for the named store.

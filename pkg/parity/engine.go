@@ -85,6 +85,7 @@ type Engine struct {
 	now       time.Time
 	resolver  Resolver
 	allLegacy []string
+	nowPtr    *time.Time // shared by every entry deleted in this run
 }
 
 // New returns an Engine.
@@ -97,6 +98,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	seen := map[string]bool{cfg.Pair.Target.Name: true}
 	e := &Engine{pair: cfg.Pair, policy: cfg.Policy, now: cfg.Now.UTC(), resolver: cfg.Resolver}
+	e.nowPtr = &e.now
 	for _, l := range cfg.Pair.Legacy {
 		if seen[l.Name] {
 			return nil, fmt.Errorf("pair %q names store %q twice", cfg.Pair.Name, l.Name)
@@ -130,7 +132,9 @@ type Inputs struct {
 }
 
 // Verify judges every key in r and passes each entry, in key order, to
-// emit, which may keep it. It returns the tally of what it emitted.
+// emit. Like bufio.Scanner's buffer, the entry and its slices are reused
+// for the next key: emit encodes it or keeps a [ledger.Entry.Clone]. Verify
+// returns the tally of what it emitted.
 //
 // A source out of order (or a listing outside r) stops it with an
 // *OrderError or *RangeError naming the source and the keys. Disorder can
@@ -200,7 +204,7 @@ func (e *Engine) Judge(ctx context.Context, key string, legacy []*inventory.Fing
 	if err != nil || d.skip {
 		return ledger.Entry{}, d.skip, err
 	}
-	return *d.entry, false, nil
+	return d.entry.Clone(), false, nil
 }
 
 // settle judges the key in st, fulfilling HEADs and reads through the

@@ -33,6 +33,14 @@ type keyState struct {
 	// noRead is why content cannot be read (budget exhausted, archived),
 	// or "" when it can.
 	noRead string
+
+	// Scratch reused from key to key, so judging a key allocates nothing
+	// in the common case: the entry handed to emit lives here.
+	entry  ledger.Entry
+	stores []ledger.StoreFingerprint
+	comps  []ledger.Comparison
+	copies []int
+	heads  []bool
 }
 
 func newKeyState(legacy int) *keyState {
@@ -41,6 +49,10 @@ func newKeyState(legacy int) *keyState {
 		legacyVal: make([]inventory.Fingerprint, legacy),
 		headed:    make([]bool, legacy+1),
 		read:      make([]bool, legacy+1),
+		stores:    make([]ledger.StoreFingerprint, 0, legacy+1),
+		comps:     make([]ledger.Comparison, 0, legacy+1),
+		copies:    make([]int, 0, legacy),
+		heads:     make([]bool, legacy+1),
 	}
 }
 
@@ -51,6 +63,12 @@ func (s *keyState) reset(key string) {
 	clear(s.headed)
 	clear(s.read)
 	s.failure, s.noRead = "", ""
+}
+
+// newEntry resets the scratch entry for the key being judged.
+func (s *keyState) newEntry() *ledger.Entry {
+	s.entry = ledger.Entry{Key: s.key}
+	return &s.entry
 }
 
 // own makes store i's fingerprint the state's own copy before it is
@@ -121,7 +139,7 @@ func (e *Engine) judge(s *keyState) decision {
 		prevHeld = prev.HeldBy
 	}
 
-	entry := &ledger.Entry{Key: s.key}
+	entry := s.newEntry()
 	entry.HeldBy = e.heldBy(s, prevHeld)
 	entry.Stores = e.storeFingerprints(s)
 
@@ -149,7 +167,7 @@ func (e *Engine) judge(s *keyState) decision {
 
 	// The copies to compare: current objects, and versions hidden by a
 	// delete marker (their fingerprints describe the newest hidden one).
-	var copies []int
+	copies := s.copies[:0]
 	for i, f := range s.legacy {
 		if f != nil && (f.Presence == inventory.Current || f.Presence == inventory.DeleteMarker && f.NoncurrentVersions > 0) {
 			copies = append(copies, i)
@@ -215,7 +233,8 @@ func (e *Engine) judge(s *keyState) decision {
 func (e *Engine) judgeGone(s *keyState, prev *ledger.Entry) decision {
 	t := s.target
 	targetHere := t != nil && t.Presence == inventory.Current
-	entry := &ledger.Entry{Key: s.key, Stores: e.storeFingerprints(s)}
+	entry := s.newEntry()
+	entry.Stores = e.storeFingerprints(s)
 	if prev == nil {
 		if !targetHere {
 			return decision{skip: true}
@@ -227,8 +246,7 @@ func (e *Engine) judgeGone(s *keyState, prev *ledger.Entry) decision {
 	entry.HeldBy = prev.HeldBy
 	entry.DeletedAt = prev.DeletedAt
 	if entry.DeletedAt == nil {
-		now := e.now
-		entry.DeletedAt = &now
+		entry.DeletedAt = e.nowPtr
 	}
 	if prev.ProvenAt == nil {
 		entry.Verdict, entry.Evidence = ledger.DeletedUnverified, ledger.EvidenceNone
@@ -246,11 +264,11 @@ func (e *Engine) judgeGone(s *keyState, prev *ledger.Entry) decision {
 	switch c.result {
 	case ledger.ResultEqual:
 		entry.Verdict = ledger.Deleted
-		entry.Comparisons = []ledger.Comparison{{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target, Carried: c.carried}}
+		entry.Comparisons = append(s.comps[:0], ledger.Comparison{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target})
 		return decision{entry: entry}
 	case ledger.ResultDiffer:
 		entry.Verdict = ledger.CopyLost
-		entry.Comparisons = []ledger.Comparison{{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target, Carried: c.carried}}
+		entry.Comparisons = append(s.comps[:0], ledger.Comparison{Store: e.pair.Target.Name, Evidence: c.evidence, Result: c.result, Legacy: c.legacy, Target: c.target})
 		entry.Detail = fmt.Sprintf("every legacy copy is gone and the copy in %s changed since parity was proven at %s: %s was proven, %s is there now", e.pair.Target.Name, stamp(prev.ProvenAt.At), c.legacy, c.target)
 		return decision{entry: entry}
 	}
@@ -307,8 +325,10 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 	t := s.target
 	var res compareResult
 	res.verdict = ledger.Verified
-	res.comparisons = make([]ledger.Comparison, 0, len(copies))
-	heads := make(map[int]bool)
+	res.comparisons = s.comps[:0]
+	heads := s.heads
+	clear(heads)
+	anyHead := false
 	var reads []readPlan
 	worst := -1
 	for _, i := range copies {
@@ -329,11 +349,11 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 		// An ETag that differs from the target's MD5 is a mismatch only once
 		// a HEAD has shown the object is not SSE-KMS / SSE-C.
 		if c.maybe && !hidden && !s.headed[i] && e.pair.Legacy[i].Features.Head {
-			heads[i] = true
+			heads[i], anyHead = true, true
 			continue
 		}
 		if c.maybe && !s.headed[ti] && e.pair.Target.Features.Head && etagUnknown(t) {
-			heads[ti] = true
+			heads[ti], anyHead = true, true
 			continue
 		}
 		if c.result == ledger.ResultIncomparable || c.asserted && !e.policy.AcceptAssertedChecksums {
@@ -346,6 +366,7 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 				heads[ti], asked = true, true
 			}
 			if asked {
+				anyHead = true
 				continue
 			}
 			// Then read content, within the budget.
@@ -383,7 +404,7 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 			res.evidence = c.evidence // the weakest evidence among the copies stands for the key
 		}
 	}
-	if len(heads) > 0 {
+	if anyHead {
 		for i := 0; i <= nL; i++ {
 			if heads[i] {
 				res.heads = append(res.heads, i)
@@ -639,7 +660,7 @@ func (e *Engine) storeFingerprints(s *keyState) []ledger.StoreFingerprint {
 	if n == 0 {
 		return nil
 	}
-	out := make([]ledger.StoreFingerprint, 0, n)
+	out := s.stores[:0]
 	for i, f := range s.legacy {
 		if f != nil {
 			sf := ledger.StoreFingerprint{Store: e.pair.Legacy[i].Name, Role: ledger.Legacy, Fingerprint: *f}

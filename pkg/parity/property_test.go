@@ -486,7 +486,7 @@ func TestPropertyEngineAgreesWithOracle(t *testing.T) {
 			}
 			var got []ledger.Entry
 			if _, err := e.Verify(ctx, inventory.KeyRange{}, in, func(en *ledger.Entry) error {
-				got = append(got, *en)
+				got = append(got, en.Clone())
 				return nil
 			}); err != nil {
 				rt.Fatalf("run %d: %v", run, err)
