@@ -1,0 +1,586 @@
+// Package config loads parityproof's YAML configuration strictly: an
+// unknown field, a pair naming a missing store, a bad URL or size is an
+// error naming the file, the line, the field and what is wrong. Every
+// problem in a file is reported at once.
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a validated configuration.
+type Config struct {
+	// Path is the file the configuration came from; Digest the SHA-256 of
+	// its bytes, reported with every run.
+	Path   string
+	Digest string
+	// Stores by name, and their names in the order the file gives them.
+	Stores     map[string]Store
+	StoreNames []string
+	Pairs      []Pair
+	State      Location
+	Reports    Location
+	Policy     Policy
+	Run        RunOptions
+}
+
+// StoreType is the kind of a store.
+type StoreType string
+
+// Kinds of store.
+const (
+	S3  StoreType = "s3"
+	OCI StoreType = "oci"
+)
+
+// Store is one store's configuration.
+type Store struct {
+	Name     string
+	Type     StoreType
+	Bucket   string
+	Prefix   string
+	Region   string
+	Endpoint string
+	// S3 only.
+	PathStyle bool
+	// OCI only.
+	Namespace  string
+	Auth       string // api_key, instance_principal or resource_principal
+	ConfigFile string // api_key only
+	Profile    string // api_key only
+}
+
+// OCI authentication methods.
+const (
+	AuthAPIKey            = "api_key"
+	AuthInstancePrincipal = "instance_principal"
+	AuthResourcePrincipal = "resource_principal"
+)
+
+// Pair is one migration: legacy stores and their target.
+type Pair struct {
+	Name   string
+	Legacy []string
+	Target string
+}
+
+// Policy holds the verification choices.
+type Policy struct {
+	// DeepVerifyBudget is the number of bytes a run may read to settle what
+	// metadata cannot; 0 means never read content.
+	DeepVerifyBudget int64
+	// AllowedTargetRegions lists the regions targets may be in; empty means
+	// any.
+	AllowedTargetRegions    []string
+	AcceptAssertedChecksums bool
+}
+
+// RunOptions tune how a run proceeds.
+type RunOptions struct {
+	// Workers is the number of shards verified at once.
+	Workers int
+	// ShardSize is the number of keys a planned shard aims at.
+	ShardSize int
+	// CheckpointEvery is the number of ledger entries between checkpoints.
+	CheckpointEvery int
+	// PageSize is the listing page size asked of stores.
+	PageSize int
+}
+
+// Defaults for what the file may leave out.
+const (
+	DefaultState           = "file://./parityproof-state"
+	DefaultReports         = "file://./parityproof-reports"
+	DefaultWorkers         = 4
+	DefaultShardSize       = 100_000
+	DefaultCheckpointEvery = 5_000
+	DefaultPageSize        = 1000
+)
+
+// Problem is one thing wrong in a configuration file.
+type Problem struct {
+	Line, Column int
+	// Field is the dotted path of the field ("stores.legacy-us.type").
+	Field   string
+	Message string
+}
+
+// Error lists every problem found in a configuration file.
+type Error struct {
+	File     string
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%s", e.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
+		}
+		if p.Field != "" {
+			fmt.Fprintf(&b, ": %s", p.Field)
+		}
+		fmt.Fprintf(&b, ": %s", p.Message)
+	}
+	return b.String()
+}
+
+// Load reads and validates the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse validates a configuration held in data; path names it in errors and
+// anchors relative file:// locations.
+func Parse(path string, data []byte) (*Config, error) {
+	p := &parser{file: path, dir: filepath.Dir(path)}
+	sum := sha256.Sum256(data)
+	cfg := &Config{Path: path, Digest: hex.EncodeToString(sum[:]), Stores: map[string]Store{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: path, Problems: []Problem{{Line: yamlErrorLine(err), Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &Error{File: path, Problems: []Problem{{Message: "the file is empty; it needs at least stores and pairs"}}}
+	}
+	p.config(doc.Content[0], cfg)
+	if len(p.problems) > 0 {
+		return nil, &Error{File: path, Problems: p.problems}
+	}
+	return cfg, nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+type parser struct {
+	file     string
+	dir      string
+	problems []Problem
+}
+
+func (p *parser) problem(n *yaml.Node, field, format string, args ...any) {
+	pr := Problem{Field: field, Message: fmt.Sprintf(format, args...)}
+	if n != nil {
+		pr.Line, pr.Column = n.Line, n.Column
+	}
+	p.problems = append(p.problems, pr)
+}
+
+// fields walks a mapping, handing each known key's value to its handler and
+// reporting unknown, repeated and missing keys.
+func (p *parser) fields(n *yaml.Node, path string, handlers map[string]func(*yaml.Node, string), required ...string) {
+	if n.Kind != yaml.MappingNode {
+		p.problem(n, path, "must be a mapping of fields, not %s", kindName(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		field := join(path, k.Value)
+		if seen[k.Value] {
+			p.problem(k, field, "appears twice")
+			continue
+		}
+		seen[k.Value] = true
+		h, ok := handlers[k.Value]
+		if !ok {
+			p.problem(k, field, "unknown field (known: %s)", strings.Join(sortedKeys(handlers), ", "))
+			continue
+		}
+		h(v, field)
+	}
+	for _, r := range required {
+		if !seen[r] {
+			p.problem(n, join(path, r), "is required")
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("the value %q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "nothing"
+}
+
+func (p *parser) str(n *yaml.Node, field string, dst *string) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.problem(n, field, "must be a string, not %s", kindName(n))
+		return
+	}
+	*dst = n.Value
+}
+
+func (p *parser) boolean(n *yaml.Node, field string, dst *bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		p.problem(n, field, "must be true or false, not %s", kindName(n))
+		return
+	}
+	*dst = n.Value == "true"
+}
+
+func (p *parser) positive(n *yaml.Node, field string, dst *int) {
+	v, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v < 1 {
+		p.problem(n, field, "must be a whole number of at least 1, not %s", kindName(n))
+		return
+	}
+	*dst = v
+}
+
+func (p *parser) strings(n *yaml.Node, field string, dst *[]string) {
+	if n.Kind != yaml.SequenceNode {
+		p.problem(n, field, "must be a list, not %s", kindName(n))
+		return
+	}
+	for i, item := range n.Content {
+		var s string
+		p.str(item, fmt.Sprintf("%s[%d]", field, i), &s)
+		*dst = append(*dst, s)
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func (p *parser) config(root *yaml.Node, cfg *Config) {
+	state, reports := DefaultState, DefaultReports
+	var stateNode, reportsNode *yaml.Node
+	cfg.Run = RunOptions{Workers: DefaultWorkers, ShardSize: DefaultShardSize, CheckpointEvery: DefaultCheckpointEvery, PageSize: DefaultPageSize}
+	var pairsNode *yaml.Node
+	p.fields(root, "", map[string]func(*yaml.Node, string){
+		"stores": func(n *yaml.Node, field string) { p.stores(n, field, cfg) },
+		"pairs":  func(n *yaml.Node, field string) { pairsNode = n },
+		"state":  func(n *yaml.Node, field string) { stateNode = n; p.str(n, field, &state) },
+		"reports": func(n *yaml.Node, field string) {
+			reportsNode = n
+			p.str(n, field, &reports)
+		},
+		"policy": func(n *yaml.Node, field string) { p.policy(n, field, &cfg.Policy) },
+		"run":    func(n *yaml.Node, field string) { p.run(n, field, &cfg.Run) },
+	}, "stores", "pairs")
+	if pairsNode != nil {
+		p.pairs(pairsNode, "pairs", cfg)
+	}
+	var err error
+	if cfg.State, err = ParseLocation(state, p.dir); err != nil {
+		p.problem(stateNode, "state", "%v", err)
+	}
+	if cfg.Reports, err = ParseLocation(reports, p.dir); err != nil {
+		p.problem(reportsNode, "reports", "%v", err)
+	}
+}
+
+func (p *parser) stores(n *yaml.Node, path string, cfg *Config) {
+	if n.Kind != yaml.MappingNode {
+		p.problem(n, path, "must map store names to stores, not %s", kindName(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		p.problem(n, path, "names no store")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		field := join(path, k.Value)
+		if !nameRE.MatchString(k.Value) {
+			p.problem(k, field, "store names use letters, digits, '.', '_' and '-', starting with a letter or digit")
+			continue
+		}
+		if _, dup := cfg.Stores[k.Value]; dup {
+			p.problem(k, field, "a store of this name is already defined")
+			continue
+		}
+		s := p.store(v, field)
+		s.Name = k.Value
+		cfg.Stores[k.Value] = s
+		cfg.StoreNames = append(cfg.StoreNames, k.Value)
+	}
+}
+
+var (
+	s3BucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	ociBucketRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	regionRE    = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
+)
+
+func (p *parser) store(n *yaml.Node, path string) Store {
+	var s Store
+	var typ string
+	nodes := map[string]*yaml.Node{}
+	set := func(name string, dst *string) func(*yaml.Node, string) {
+		return func(n *yaml.Node, field string) { nodes[name] = n; p.str(n, field, dst) }
+	}
+	p.fields(n, path, map[string]func(*yaml.Node, string){
+		"type":        set("type", &typ),
+		"bucket":      set("bucket", &s.Bucket),
+		"prefix":      set("prefix", &s.Prefix),
+		"region":      set("region", &s.Region),
+		"endpoint":    set("endpoint", &s.Endpoint),
+		"path_style":  func(n *yaml.Node, field string) { nodes["path_style"] = n; p.boolean(n, field, &s.PathStyle) },
+		"namespace":   set("namespace", &s.Namespace),
+		"auth":        set("auth", &s.Auth),
+		"config_file": set("config_file", &s.ConfigFile),
+		"profile":     set("profile", &s.Profile),
+	}, "type", "bucket", "region")
+	if n.Kind != yaml.MappingNode {
+		return s
+	}
+	s.Type = StoreType(typ)
+	only := func(kind StoreType, fields ...string) {
+		for _, f := range fields {
+			if fn, ok := nodes[f]; ok {
+				p.problem(fn, join(path, f), "applies to %s stores only; this store is of type %s", kind, s.Type)
+			}
+		}
+	}
+	switch s.Type {
+	case S3:
+		only(OCI, "namespace", "auth", "config_file", "profile")
+		if s.Bucket != "" && !s3BucketRE.MatchString(s.Bucket) {
+			p.problem(nodes["bucket"], join(path, "bucket"), "%q is not an S3 bucket name (3 to 63 lowercase letters, digits, '.' and '-')", s.Bucket)
+		}
+	case OCI:
+		only(S3, "path_style")
+		if _, ok := nodes["namespace"]; !ok {
+			p.problem(n, join(path, "namespace"), "is required for oci stores")
+		}
+		if s.Bucket != "" && !ociBucketRE.MatchString(s.Bucket) {
+			p.problem(nodes["bucket"], join(path, "bucket"), "%q is not an OCI bucket name (letters, digits, '.', '_' and '-')", s.Bucket)
+		}
+		validAuth := true
+		switch s.Auth {
+		case "":
+			s.Auth = AuthAPIKey
+		case AuthAPIKey, AuthInstancePrincipal, AuthResourcePrincipal:
+		default:
+			validAuth = false
+			p.problem(nodes["auth"], join(path, "auth"), "%q is not an authentication method (api_key, instance_principal or resource_principal)", s.Auth)
+		}
+		if validAuth && s.Auth != AuthAPIKey {
+			for _, f := range []string{"config_file", "profile"} {
+				if fn, ok := nodes[f]; ok {
+					p.problem(fn, join(path, f), "applies to auth api_key only; this store uses %s", s.Auth)
+				}
+			}
+		}
+		if s.Auth == AuthAPIKey {
+			if s.ConfigFile == "" {
+				s.ConfigFile = "~/.oci/config"
+			}
+			if s.Profile == "" {
+				s.Profile = "DEFAULT"
+			}
+		}
+	case "":
+	default:
+		p.problem(nodes["type"], join(path, "type"), "%q is not a store type (s3 or oci)", typ)
+	}
+	if s.Region != "" && !regionRE.MatchString(s.Region) {
+		p.problem(nodes["region"], join(path, "region"), "%q is not a region name (like us-east-1 or us-ashburn-1)", s.Region)
+	}
+	if s.Endpoint != "" {
+		if err := checkEndpoint(s.Endpoint); err != nil {
+			p.problem(nodes["endpoint"], join(path, "endpoint"), "%v", err)
+		}
+	}
+	return s
+}
+
+func (p *parser) pairs(n *yaml.Node, path string, cfg *Config) {
+	if n.Kind != yaml.SequenceNode {
+		p.problem(n, path, "must be a list of pairs, not %s", kindName(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		p.problem(n, path, "names no pair")
+	}
+	names := map[string]bool{}
+	for i, item := range n.Content {
+		field := fmt.Sprintf("%s[%d]", path, i)
+		var pr Pair
+		nodes := map[string]*yaml.Node{}
+		p.fields(item, field, map[string]func(*yaml.Node, string){
+			"name":   func(n *yaml.Node, f string) { nodes["name"] = n; p.str(n, f, &pr.Name) },
+			"legacy": func(n *yaml.Node, f string) { nodes["legacy"] = n; p.strings(n, f, &pr.Legacy) },
+			"target": func(n *yaml.Node, f string) { nodes["target"] = n; p.str(n, f, &pr.Target) },
+		}, "name", "legacy", "target")
+		if item.Kind != yaml.MappingNode {
+			continue
+		}
+		if pr.Name != "" {
+			if !nameRE.MatchString(pr.Name) {
+				p.problem(nodes["name"], field+".name", "pair names use letters, digits, '.', '_' and '-', starting with a letter or digit")
+			}
+			if names[pr.Name] {
+				p.problem(nodes["name"], field+".name", "another pair is already named %q", pr.Name)
+			}
+			names[pr.Name] = true
+		}
+		if ln := nodes["legacy"]; ln != nil && ln.Kind == yaml.SequenceNode && len(pr.Legacy) == 0 {
+			p.problem(ln, field+".legacy", "names no legacy store")
+		}
+		seen := map[string]bool{}
+		for j, l := range pr.Legacy {
+			lf := fmt.Sprintf("%s.legacy[%d]", field, j)
+			ln := nodes["legacy"].Content[j]
+			if _, ok := cfg.Stores[l]; !ok {
+				p.problem(ln, lf, "no store is named %q (stores: %s)", l, strings.Join(cfg.StoreNames, ", "))
+			}
+			if seen[l] {
+				p.problem(ln, lf, "names store %q twice", l)
+			}
+			seen[l] = true
+			if l == pr.Target {
+				p.problem(ln, lf, "store %q cannot be both a legacy store and the target", l)
+			}
+		}
+		if pr.Target != "" {
+			if _, ok := cfg.Stores[pr.Target]; !ok {
+				p.problem(nodes["target"], field+".target", "no store is named %q (stores: %s)", pr.Target, strings.Join(cfg.StoreNames, ", "))
+			}
+		}
+		cfg.Pairs = append(cfg.Pairs, pr)
+	}
+}
+
+func (p *parser) policy(n *yaml.Node, path string, pol *Policy) {
+	p.fields(n, path, map[string]func(*yaml.Node, string){
+		"deep_verify_budget": func(n *yaml.Node, f string) {
+			var s string
+			p.str(n, f, &s)
+			if s == "" {
+				return
+			}
+			v, err := ParseSize(s)
+			if err != nil {
+				p.problem(n, f, "%v", err)
+			}
+			pol.DeepVerifyBudget = v
+		},
+		"allowed_target_regions": func(n *yaml.Node, f string) {
+			p.strings(n, f, &pol.AllowedTargetRegions)
+			for i, r := range pol.AllowedTargetRegions {
+				if !regionRE.MatchString(r) {
+					p.problem(n.Content[i], fmt.Sprintf("%s[%d]", f, i), "%q is not a region name (like us-ashburn-1)", r)
+				}
+			}
+		},
+		"accept_asserted_checksums": func(n *yaml.Node, f string) { p.boolean(n, f, &pol.AcceptAssertedChecksums) },
+	})
+}
+
+func (p *parser) run(n *yaml.Node, path string, r *RunOptions) {
+	p.fields(n, path, map[string]func(*yaml.Node, string){
+		"workers":          func(n *yaml.Node, f string) { p.positive(n, f, &r.Workers) },
+		"shard_size":       func(n *yaml.Node, f string) { p.positive(n, f, &r.ShardSize) },
+		"checkpoint_every": func(n *yaml.Node, f string) { p.positive(n, f, &r.CheckpointEvery) },
+		"page_size": func(n *yaml.Node, f string) {
+			p.positive(n, f, &r.PageSize)
+			if r.PageSize > 1000 {
+				p.problem(n, f, "is %d; stores list at most 1000 objects a page", r.PageSize)
+			}
+		},
+	})
+}
+
+var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGTP]i?B|B)?$`)
+
+// ParseSize parses a byte size: a number with an optional unit, decimal
+// (KB, MB, GB, TB, PB) or binary (KiB, MiB, GiB, TiB, PiB).
+func ParseSize(s string) (int64, error) {
+	m := sizeRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size (a number of bytes, or with a unit such as 500MB or 1GiB)", s)
+	}
+	mult := 1.0
+	if unit := m[2]; unit != "" && unit != "B" {
+		base := 1000.0
+		if strings.Contains(unit, "i") {
+			base = 1024
+		}
+		mult = base
+		for _, u := range "KMGTP" {
+			if rune(unit[0]) == u {
+				break
+			}
+			mult *= base
+		}
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size: %w", s, err)
+	}
+	total := v * mult
+	if total > 1<<62 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	if total != float64(int64(total)) {
+		return 0, fmt.Errorf("%q is not a whole number of bytes", s)
+	}
+	return int64(total), nil
+}
+
+// ErrNotFound is wrapped by lookups of names a configuration lacks.
+var ErrNotFound = errors.New("not found")
+
+// Pair returns the pair named name.
+func (c *Config) Pair(name string) (Pair, error) {
+	for _, p := range c.Pairs {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Pair{}, fmt.Errorf("pair %q: %w in %s", name, ErrNotFound, c.Path)
+}
