@@ -114,22 +114,30 @@ func TestParseRejectsBrokenConfigurations(t *testing.T) {
 		{"empty file", "", []string{`c.yaml: the file is empty; it needs at least stores and pairs`}},
 		{"unknown top-level field", base(func(s string) string { return s + "retention: 30d\n" }),
 			[]string{`c.yaml:37:1: retention: unknown field (known: pairs, policy, reports, run, state, stores)`}},
-		{"unknown store field", base(func(s string) string { return strings.Replace(s, "    path_style: true\n", "    path_style: true\n    storage_class: GLACIER\n", 1) }),
+		{"unknown store field", base(func(s string) string {
+			return strings.Replace(s, "    path_style: true\n", "    path_style: true\n    storage_class: GLACIER\n", 1)
+		}),
 			[]string{`c.yaml:10:5: stores.legacy-us.storage_class: unknown field (known: auth, bucket, config_file, endpoint, namespace, path_style, prefix, profile, region, type)`}},
-		{"pair names a missing store", base(func(s string) string { return strings.Replace(s, "[legacy-us, legacy-sg]", "[legacy-us, legacy-eu]", 1) }),
+		{"pair names a missing store", base(func(s string) string {
+			return strings.Replace(s, "[legacy-us, legacy-sg]", "[legacy-us, legacy-eu]", 1)
+		}),
 			[]string{`c.yaml:27:25: pairs[0].legacy[1]: no store is named "legacy-eu" (stores: legacy-us, legacy-sg, oci-us)`}},
 		{"missing target store", base(func(s string) string { return strings.Replace(s, "target: oci-us", "target: oci-eu", 1) }),
 			[]string{`c.yaml:28:13: pairs[0].target: no store is named "oci-eu" (stores: legacy-us, legacy-sg, oci-us)`}},
 		{"bad size", base(func(s string) string { return strings.Replace(s, "1GiB", "1 gigabyte", 1) }),
 			[]string{`c.yaml:32:23: policy.deep_verify_budget: "1 gigabyte" is not a size (a number of bytes, or with a unit such as 500MB or 1GiB)`}},
-		{"bad state URL", base(func(s string) string { return strings.Replace(s, "file://./parityproof-state", "./parityproof-state", 1) }),
+		{"bad state URL", base(func(s string) string {
+			return strings.Replace(s, "file://./parityproof-state", "./parityproof-state", 1)
+		}),
 			[]string{`c.yaml:29:8: state: "./parityproof-state" is not a location: write file://PATH, s3://BUCKET/PREFIX or oci://BUCKET@NAMESPACE/PREFIX`}},
 		{"unknown location scheme", base(func(s string) string {
 			return strings.Replace(s, "s3://acme-reports/parityproof/?region=us-east-1", "gs://acme-reports/", 1)
 		}), []string{`c.yaml:30:10: reports: "gs://acme-reports/": scheme "gs" is not file, s3 or oci`}},
 		{"unknown store type", base(func(s string) string { return strings.Replace(s, "type: oci", "type: gcs", 1) }),
 			[]string{`c.yaml:16:11: stores.oci-us.type: "gcs" is not a store type (s3 or oci)`}},
-		{"OCI field on an S3 store", base(func(s string) string { return strings.Replace(s, "    region: ap-southeast-1\n", "    region: ap-southeast-1\n    namespace: acme\n", 1) }),
+		{"OCI field on an S3 store", base(func(s string) string {
+			return strings.Replace(s, "    region: ap-southeast-1\n", "    region: ap-southeast-1\n    namespace: acme\n", 1)
+		}),
 			[]string{`c.yaml:15:16: stores.legacy-sg.namespace: applies to oci stores only; this store is of type s3`}},
 		{"bad bucket name", base(func(s string) string { return strings.Replace(s, "legacy-sg-backups", "Legacy_SG", 1) }),
 			[]string{`c.yaml:12:13: stores.legacy-sg.bucket: "Legacy_SG" is not an S3 bucket name (3 to 63 lowercase letters, digits, '.' and '-')`}},
