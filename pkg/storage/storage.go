@@ -1,0 +1,165 @@
+// Package storage keeps parityproof's own files — ledgers, checkpoints,
+// manifests, reports — at a configured location: a local folder (file://),
+// an S3 bucket (s3://) or an OCI bucket (oci://). Every write is atomic: a
+// reader sees the previous object or the whole new one, never half of it.
+// Nothing is ever deleted.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ErrNotExist is wrapped by Get for a name that holds nothing.
+var ErrNotExist = errors.New("does not exist")
+
+// Store is a place for parityproof's files. Names are slash-separated paths
+// relative to the location.
+type Store interface {
+	// Put stores the content of r under name, replacing what was there,
+	// atomically.
+	Put(ctx context.Context, name string, r io.Reader, opts PutOptions) error
+	// Get opens the object under name. It returns an error wrapping
+	// ErrNotExist when there is none.
+	Get(ctx context.Context, name string) (io.ReadCloser, error)
+	// List returns the names under prefix, sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
+	// URL returns the location of name, for reports and messages.
+	URL(name string) string
+}
+
+// PutOptions qualify a Put.
+type PutOptions struct {
+	// ContentType is the object's media type, if the store keeps one.
+	ContentType string
+}
+
+// Dir is a Store in a local folder.
+type Dir struct {
+	root string
+}
+
+// NewDir returns a Store in the folder root, created if needed.
+func NewDir(root string) (*Dir, error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("creating state folder: %w", err)
+	}
+	return &Dir{root: root}, nil
+}
+
+func (d *Dir) path(name string) (string, error) {
+	if name == "" || strings.HasPrefix(name, "/") || slices.Contains(strings.Split(name, "/"), "..") {
+		return "", fmt.Errorf("invalid storage name %q", name)
+	}
+	return filepath.Join(d.root, filepath.FromSlash(name)), nil
+}
+
+// Put implements Store: it writes a temporary file beside the target, syncs
+// it, and renames it into place.
+func (d *Dir) Put(ctx context.Context, name string, r io.Reader, _ PutOptions) error {
+	p, err := d.path(name)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(p)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if _, err := io.Copy(tmp, contextReader{ctx, r}); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+	}
+	// Make the rename itself durable.
+	if f, err := os.Open(dir); err == nil {
+		f.Sync()
+		f.Close()
+	}
+	return nil
+}
+
+// Get implements Store.
+func (d *Dir) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	p, err := d.path(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading %s: %w", d.URL(name), ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", d.URL(name), err)
+	}
+	return f, nil
+}
+
+// List implements Store.
+func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {
+	var names []string
+	err := filepath.WalkDir(d.root, func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			return nil
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return err
+		}
+		if name := filepath.ToSlash(rel); strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", d.URL(prefix), err)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// URL implements Store.
+func (d *Dir) URL(name string) string {
+	return "file://" + filepath.ToSlash(filepath.Join(d.root, filepath.FromSlash(name)))
+}
+
+// Path returns the local path of name, for messages that point at a file.
+func (d *Dir) Path(name string) string { return filepath.Join(d.root, filepath.FromSlash(name)) }
+
+// contextReader stops a copy when its context is done.
+type contextReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
