@@ -248,3 +248,12 @@ func Collect(l Listing) ([]Fingerprint, error) {
 		all = append(all, page...)
 	}
 }
+
+// PrefixLister is implemented by stores that can list the common prefixes
+// of their keys (S3's and OCI's delimiter listings). Planners use it to cut
+// a store into shards without listing every key.
+type PrefixLister interface {
+	// Prefixes returns the distinct logical key prefixes up to and
+	// including the first delimiter, sorted in byte order.
+	Prefixes(ctx context.Context, delimiter string) ([]string, error)
+}

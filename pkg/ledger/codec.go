@@ -245,3 +245,17 @@ func (r *Reader) readLine() ([]byte, error) {
 
 // Close releases the reader. It does not close the underlying reader.
 func (r *Reader) Close() error { return r.zr.Close() }
+
+// decodeStrict decodes one JSON value, rejecting unknown fields and
+// trailing data.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}

@@ -1,5 +1,10 @@
 package ledger
 
+import (
+	"encoding/json"
+	"fmt"
+)
+
 // Tally counts entries and their bytes per verdict.
 type Tally struct {
 	Objects int64
@@ -116,4 +121,41 @@ func (t *Tally) Critical() int64 {
 		}
 	}
 	return n
+}
+
+// tallyJSON is a Tally's encoding.
+type tallyJSON struct {
+	Objects      int64             `json:"objects"`
+	Bytes        int64             `json:"bytes"`
+	Verdicts     map[Verdict]int64 `json:"verdicts"`
+	VerdictBytes map[Verdict]int64 `json:"verdict_bytes"`
+}
+
+// MarshalJSON encodes the tally with every verdict present.
+func (t Tally) MarshalJSON() ([]byte, error) {
+	return json.Marshal(tallyJSON{t.Objects, t.Bytes, t.Verdicts(), t.VerdictBytes()})
+}
+
+// UnmarshalJSON decodes a tally, rejecting unknown verdicts.
+func (t *Tally) UnmarshalJSON(b []byte) error {
+	var j tallyJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*t = Tally{Objects: j.Objects, Bytes: j.Bytes}
+	for v, n := range j.Verdicts {
+		i := v.index()
+		if i < 0 {
+			return fmt.Errorf("unknown verdict %q in a tally", v)
+		}
+		t.counts[i] = n
+	}
+	for v, n := range j.VerdictBytes {
+		i := v.index()
+		if i < 0 {
+			return fmt.Errorf("unknown verdict %q in a tally", v)
+		}
+		t.bytes[i] = n
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,4 +220,23 @@ func (s *Store) Keys() []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// Prefixes implements [inventory.PrefixLister].
+func (s *Store) Prefixes(ctx context.Context, delimiter string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, k := range s.Keys() {
+		if i := strings.Index(k, delimiter); i >= 0 {
+			seen[k[:i+len(delimiter)]] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out, nil
 }
