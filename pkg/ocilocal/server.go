@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,6 +64,7 @@ type Server struct {
 	log          *slog.Logger
 	st           *state
 	faults       faultInjector
+	requests     map[string]*atomic.Int64 // by operation, "unknown" for the rest
 }
 
 // New returns a server with opts. With a DataDir it loads the state kept
@@ -104,6 +106,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.st = st
 	s.faults.set(opts.Faults)
+	s.requests = map[string]*atomic.Int64{"unknown": {}}
+	for _, op := range Operations {
+		s.requests[op] = &atomic.Int64{}
+	}
 	return s, nil
 }
 
@@ -115,6 +121,15 @@ func (s *Server) SetFaults(f Faults) { s.faults.set(f) }
 
 // FaultStats returns the faults injected so far.
 func (s *Server) FaultStats() FaultStats { return s.faults.stats() }
+
+// Requests returns how many requests for the operation op the server has
+// received, faulted and rejected ones included.
+func (s *Server) Requests(op string) int64 {
+	if c, ok := s.requests[op]; ok {
+		return c.Load()
+	}
+	return 0
+}
 
 // Close releases the state (the journal of a data directory).
 func (s *Server) Close() error { return s.st.close() }
@@ -261,6 +276,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if op == "" {
 		op = "unknown"
 	}
+	s.requests[op].Add(1)
 	rec := &statusRecorder{ResponseWriter: w}
 	req.w = rec
 	defer func() {
