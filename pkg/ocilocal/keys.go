@@ -158,6 +158,11 @@ func WriteConfig(dir string, key *rsa.PrivateKey, p Profile) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if strings.ContainsAny(keyPath, "=\n") {
+		// The SDK splits config lines at every "=" and keeps the second
+		// piece, so such a key_file would be read truncated.
+		return "", fmt.Errorf("key path %q contains '=' or a newline, which OCI config files cannot hold", keyPath)
+	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
 		return "", fmt.Errorf("writing key: %w", err)

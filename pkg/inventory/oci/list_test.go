@@ -144,3 +144,35 @@ func TestRetries(t *testing.T) {
 		t.Error("head through a 429 without retries succeeded")
 	}
 }
+
+func TestPrefixes(t *testing.T) {
+	for name, versioned := range map[string]bool{"Unversioned": false, "Versioned": true} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, versioned)
+			for _, name := range []string{"a/1", "a/2", "b/c/d", "top", "deleted/x"} {
+				f.put(t, prefix+name, []byte(name), nil)
+			}
+			f.put(t, "outside/x", []byte("x"), nil)
+			f.deleteObject(t, prefix+"deleted/x", nil)
+			for i := range 3 {
+				f.put(t, prefix+"many/"+itoa(i), []byte("m"), nil)
+			}
+			s := f.store(t, nil)
+			got, err := s.Prefixes(context.Background(), "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"a/", "b/", "many/"}
+			if versioned {
+				// A delete marker over noncurrent data still holds the key.
+				want = []string{"a/", "b/", "deleted/", "many/"}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("prefixes (-want +got):\n%s", diff)
+			}
+			if _, err := s.Prefixes(context.Background(), "-"); err == nil {
+				t.Error("a delimiter other than / was accepted")
+			}
+		})
+	}
+}
