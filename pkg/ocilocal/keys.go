@@ -88,6 +88,32 @@ func ParsePublicKeyPEM(data []byte) (*rsa.PublicKey, error) {
 	}
 }
 
+// ParsePrivateKeyPEM returns the unencrypted RSA private key (PKCS#1 or
+// PKCS#8) in PEM data.
+func ParsePrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) {
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, errors.New("no PEM-encoded RSA private key found")
+		}
+		switch block.Type {
+		case "RSA PRIVATE KEY":
+			return x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("parsing private key: %w", err)
+			}
+			priv, ok := k.(*rsa.PrivateKey)
+			if !ok {
+				return nil, fmt.Errorf("private key is %T, not RSA", k)
+			}
+			return priv, nil
+		}
+	}
+}
+
 // ReadPublicKeyFile reads a PEM file with [ParsePublicKeyPEM].
 func ReadPublicKeyFile(path string) (*rsa.PublicKey, error) {
 	data, err := os.ReadFile(path)
