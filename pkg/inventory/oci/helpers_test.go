@@ -45,7 +45,9 @@ type fixture struct {
 	cfg    oci.Config
 }
 
-func newFixture(t *testing.T, versioned bool) *fixture {
+func newFixture(t *testing.T, versioned bool) *fixture { return newFixtureTB(t, versioned) }
+
+func newFixtureTB(t testing.TB, versioned bool) *fixture {
 	t.Helper()
 	srv, err := ocilocal.Start(ocilocal.Options{Namespace: "acmecorp", Keys: []*rsa.PublicKey{&testKey().PublicKey}})
 	if err != nil {
@@ -83,7 +85,9 @@ func newFixture(t *testing.T, versioned bool) *fixture {
 }
 
 // store opens the fixture's store, with change applied to its configuration.
-func (f *fixture) store(t *testing.T, change func(*oci.Config)) *oci.Store {
+func (f *fixture) store(t *testing.T, change func(*oci.Config)) *oci.Store { return f.storeTB(t, change) }
+
+func (f *fixture) storeTB(t testing.TB, change func(*oci.Config)) *oci.Store {
 	t.Helper()
 	cfg := f.cfg
 	if change != nil {
@@ -112,6 +116,17 @@ func (f *fixture) put(t *testing.T, name string, content []byte, change func(*ob
 		t.Fatalf("putting %q: %v", name, err)
 	}
 	return resp
+}
+
+func (f *fixture) putTB(t testing.TB, name string, content []byte) {
+	t.Helper()
+	_, err := f.client.PutObject(context.Background(), objectstorage.PutObjectRequest{
+		NamespaceName: f.ns, BucketName: common.String(bucket), ObjectName: common.String(name),
+		ContentLength: common.Int64(int64(len(content))), PutObjectBody: io.NopCloser(bytes.NewReader(content)),
+	})
+	if err != nil {
+		t.Fatalf("putting %q: %v", name, err)
+	}
 }
 
 // upload stores parts as a multipart object with the checksum algorithm alg.
