@@ -85,7 +85,9 @@ func newFixtureTB(t testing.TB, versioned bool) *fixture {
 }
 
 // store opens the fixture's store, with change applied to its configuration.
-func (f *fixture) store(t *testing.T, change func(*oci.Config)) *oci.Store { return f.storeTB(t, change) }
+func (f *fixture) store(t *testing.T, change func(*oci.Config)) *oci.Store {
+	return f.storeTB(t, change)
+}
 
 func (f *fixture) storeTB(t testing.TB, change func(*oci.Config)) *oci.Store {
 	t.Helper()
