@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/parityproof/parityproof/pkg/config"
+	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/report"
+	"github.com/parityproof/parityproof/pkg/storage"
+)
+
+// openLocation opens a state or reports location.
+func openLocation(ctx context.Context, loc config.Location) (storage.Store, error) {
+	switch loc.Scheme {
+	case "file":
+		return storage.NewDir(loc.Dir)
+	}
+	return nil, usagef("%s: %s locations are not supported by this build yet", loc, loc.Scheme)
+}
+
+// openStore opens a configured store with its backend.
+func openStore(ctx context.Context, s config.Store, pageSize int) (inventory.Store, error) {
+	return nil, fmt.Errorf("store %s: the %s backend is not wired into this build yet", s.Name, s.Type)
+}
+
+// fetchURL opens a URL a report names.
+func fetchURL(ctx context.Context, u string) (io.ReadCloser, error) {
+	return report.FetchFile(ctx, u)
+}

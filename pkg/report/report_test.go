@@ -1,0 +1,186 @@
+package report
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parityproof/parityproof/pkg/config"
+	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/memory"
+	"github.com/parityproof/parityproof/pkg/ledger"
+	"github.com/parityproof/parityproof/pkg/run"
+	"github.com/parityproof/parityproof/pkg/storage"
+)
+
+const cfgYAML = `
+stores:
+  legacy-us: {type: s3, bucket: legacy-us, region: us-east-1}
+  oci-us: {type: oci, namespace: acme, bucket: us-users, region: us-ashburn-1}
+pairs:
+  - {name: us-users, legacy: [legacy-us], target: oci-us}
+run: {checkpoint_every: 4}
+`
+
+// fixture runs a small pair once, with planted faults, and returns its
+// configuration, state and run id.
+func fixture(t *testing.T) (*config.Config, *storage.Dir, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Parse(filepath.Join(dir, "c.yaml"), []byte(cfgYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores := map[string]*memory.Store{"legacy-us": memory.New("legacy-us"), "oci-us": memory.New("oci-us")}
+	for i := range 10 {
+		key := fmt.Sprintf("users/%05d/backup.bin", i)
+		stores["legacy-us"].Put(key, []byte("content "+key))
+		stores["oci-us"].Put(key, []byte("content "+key))
+	}
+	stores["oci-us"].Delete("users/00003/backup.bin")
+	stores["oci-us"].Put("users/00007/backup.bin", []byte("content users/00007/backup.biN"))
+	stores["oci-us"].Put("users/extra.bin", []byte("extra"))
+	st, _ := storage.NewDir(filepath.Join(dir, "state"))
+	at := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
+	r := run.New(run.Options{Config: cfg, State: st, Now: func() time.Time { return at }, ToolVersion: "test",
+		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) { return stores[s.Name], nil }})
+	res, err := r.Run(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, st, res.Record.RunID
+}
+
+func TestBuildCountsAndExceptions(t *testing.T) {
+	cfg, st, runID := fixture(t)
+	rep, err := Build(context.Background(), cfg, st, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := func(m map[ledger.Verdict]int64) map[ledger.Verdict]int64 {
+		out := map[ledger.Verdict]int64{}
+		for _, v := range ledger.Verdicts {
+			out[v] = m[v]
+		}
+		return out
+	}
+	want := verdicts(map[ledger.Verdict]int64{ledger.Verified: 8, ledger.Missing: 1, ledger.Mismatch: 1, ledger.Extra: 1})
+	if diff := cmp.Diff(want, rep.Totals.Verdicts); diff != "" {
+		t.Errorf("totals (-want +got):\n%s", diff)
+	}
+	type ex struct {
+		Key     string
+		Verdict ledger.Verdict
+		Detail  string
+	}
+	var got []ex
+	for _, x := range rep.Exceptions {
+		got = append(got, ex{x.Key, x.Verdict, x.Detail})
+	}
+	wantEx := []ex{
+		{"users/00003/backup.bin", ledger.Missing, "no copy in oci-us"},
+		{"users/00007/backup.bin", ledger.Mismatch, "md5 differs: legacy-us has md5:" + md5hex("content users/00007/backup.bin") + ", oci-us has md5:" + md5hex("content users/00007/backup.biN")},
+	}
+	if diff := cmp.Diff(wantEx, got); diff != "" {
+		t.Errorf("exceptions (-want +got):\n%s", diff)
+	}
+	if rep.Pairs[0].Attested {
+		t.Error("a pair with legacy copies left is attested")
+	}
+}
+
+// exceptions.csv parses back to the exceptions of report.json.
+func TestCSVParsesBackToTheExceptions(t *testing.T) {
+	cfg, st, runID := fixture(t)
+	rep, err := Build(context.Background(), cfg, st, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rep.CSV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(CSVHeader, rows[0]); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	var got []Exception
+	for _, r := range rows[1:] {
+		got = append(got, Exception{Pair: r[0], Key: r[1], Verdict: ledger.Verdict(r[2]), Severity: ledger.Severity(r[3]), Evidence: ledger.Evidence(r[4]), Detail: r[5]})
+	}
+	var want []Exception
+	for _, x := range rep.Exceptions {
+		x.Stores = nil
+		want = append(want, x)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("exceptions from the CSV (-report.json +csv):\n%s", diff)
+	}
+}
+
+func TestAttestHoldsAndCatchesAFlippedByte(t *testing.T) {
+	ctx := context.Background()
+	cfg, st, runID := fixture(t)
+	rep, err := Build(ctx, cfg, st, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, _ := storage.NewDir(t.TempDir())
+	pub, err := Publish(ctx, reports, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Attest(ctx, FetchFile, pub.ReportURL); err != nil {
+		t.Fatalf("a fresh report does not hold: %v", err)
+	}
+	m, _, err := run.ReadManifest(ctx, st, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := m.Pairs[0].Shards[0].Files
+	if len(files) < 2 {
+		t.Fatalf("want several ledger files, got %d", len(files))
+	}
+	for _, f := range files {
+		path := st.Path("runs/" + runID + "/" + f.Path)
+		orig, _ := os.ReadFile(path)
+		for _, at := range []int{0, len(orig) / 2, len(orig) - 1} {
+			flipped := bytes.Clone(orig)
+			flipped[at] ^= 0x04
+			os.WriteFile(path, flipped, 0o644)
+			_, err := Attest(ctx, FetchFile, pub.ReportURL)
+			if err == nil || !strings.Contains(err.Error(), f.Path) {
+				t.Errorf("a byte flipped at %d of %s: %v, want an error naming the file", at, f.Path, err)
+			}
+		}
+		os.WriteFile(path, orig, 0o644)
+	}
+	if _, err := Attest(ctx, FetchFile, pub.ReportURL); err != nil {
+		t.Fatalf("restored report does not hold: %v", err)
+	}
+	// A report whose numbers were edited does not hold either.
+	rp := strings.TrimPrefix(pub.ReportURL, "file://")
+	orig, _ := os.ReadFile(rp)
+	os.WriteFile(rp, bytes.Replace(orig, []byte(`"missing": 1`), []byte(`"missing": 0`), 1), 0o644)
+	if _, err := Attest(ctx, FetchFile, pub.ReportURL); err == nil || !strings.Contains(err.Error(), "missing: report 0, ledger 1") {
+		t.Errorf("an edited count: %v", err)
+	}
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
