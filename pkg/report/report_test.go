@@ -2,10 +2,10 @@ package report
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"context"
+	"crypto/md5"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
