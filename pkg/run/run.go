@@ -329,6 +329,9 @@ func (r *Runner) Finish(ctx context.Context, rec *Record) (*Result, error) {
 	if err := r.st.Put(ctx, manifestName(rec.RunID), bytesReader(b), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return nil, err
 	}
+	if err := putJSON(ctx, r.st, finishedName(rec.RunID), finished{FinishedAt: r.opts.Now().UTC().Truncate(time.Second)}); err != nil {
+		return nil, err
+	}
 	if err := putJSON(ctx, r.st, "latest.json", pointer{RunID: rec.RunID}); err != nil {
 		return nil, err
 	}

@@ -167,3 +167,20 @@ func ManifestURL(st storage.Store, runID string) string { return st.URL(manifest
 func OpenLedgerFile(ctx context.Context, st storage.Store, runID, path string) (io.ReadCloser, error) {
 	return st.Get(ctx, runDir(runID)+path)
 }
+
+// finished records when a run's manifest was written.
+type finished struct {
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+func finishedName(runID string) string { return runDir(runID) + "finished.json" }
+
+// FinishedAt returns when a complete run finished.
+func FinishedAt(ctx context.Context, st storage.Store, runID string) (time.Time, error) {
+	var f finished
+	ok, err := getJSON(ctx, st, finishedName(runID), &f)
+	if err == nil && !ok {
+		err = fmt.Errorf("run %s has no finish time: %w", runID, storage.ErrNotExist)
+	}
+	return f.FinishedAt, err
+}
