@@ -66,33 +66,11 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.log = s.log.With("store", s.name)
 
-	provider, err := cfg.provider()
+	client, region, err := NewClient(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("OCI store %q: %w", s.name, err)
+		return nil, err
 	}
-	if s.region, err = provider.Region(); err != nil {
-		return nil, fmt.Errorf("OCI store %q: region: %w", s.name, err)
-	}
-	client, err := objectstorage.NewObjectStorageClientWithConfigurationProvider(provider)
-	if err != nil {
-		return nil, fmt.Errorf("OCI store %q: creating the Object Storage client: %w", s.name, err)
-	}
-	if cfg.Region != "" {
-		client.SetRegion(cfg.Region)
-	}
-	var breaker *common.OciCircuitBreaker
-	if !cfg.DisableCircuitBreaker {
-		breaker = common.NewCircuitBreaker(common.DefaultCircuitBreakerSettingWithServiceName("ObjectStorage"))
-	}
-	noRetry := common.NoRetryPolicy() // every request carries its own policy
-	client.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry, CircuitBreaker: breaker})
-	client.HTTPClient = newDispatcher(client.HTTPClient)
-	client.Interceptor = versionFieldsInterceptor
-	if cfg.Endpoint != "" {
-		// Last: setting the region or the client configuration may reset it.
-		client.Host = strings.TrimSuffix(cfg.Endpoint, "/")
-	}
-	s.client = client
+	s.client, s.region = client, region
 
 	if s.namespace == "" {
 		resp, err := s.client.GetNamespace(s.sdkCtx(ctx), objectstorage.GetNamespaceRequest{RequestMetadata: s.meta(ctx)})
@@ -116,6 +94,41 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.log.Debug("connected", "namespace", s.namespace, "bucket", s.bucket, "region", s.region, "versioned", versioned)
 	return s, nil
+}
+
+// NewClient returns an Object Storage client for cfg — its credentials,
+// region and endpoint — and the region: what New uses, for other packages
+// that write parityproof's own files to OCI. Requests through it carry
+// their own retry policy; none is set on the client.
+func NewClient(cfg Config) (objectstorage.ObjectStorageClient, string, error) {
+	provider, err := cfg.provider()
+	if err != nil {
+		return objectstorage.ObjectStorageClient{}, "", fmt.Errorf("OCI store %q: %w", cfg.Name, err)
+	}
+	region, err := provider.Region()
+	if err != nil {
+		return objectstorage.ObjectStorageClient{}, "", fmt.Errorf("OCI store %q: region: %w", cfg.Name, err)
+	}
+	client, err := objectstorage.NewObjectStorageClientWithConfigurationProvider(provider)
+	if err != nil {
+		return objectstorage.ObjectStorageClient{}, "", fmt.Errorf("OCI store %q: creating the Object Storage client: %w", cfg.Name, err)
+	}
+	if cfg.Region != "" {
+		client.SetRegion(cfg.Region)
+	}
+	var breaker *common.OciCircuitBreaker
+	if !cfg.DisableCircuitBreaker {
+		breaker = common.NewCircuitBreaker(common.DefaultCircuitBreakerSettingWithServiceName("ObjectStorage"))
+	}
+	noRetry := common.NoRetryPolicy() // every request carries its own policy
+	client.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry, CircuitBreaker: breaker})
+	client.HTTPClient = newDispatcher(client.HTTPClient)
+	client.Interceptor = versionFieldsInterceptor
+	if cfg.Endpoint != "" {
+		// Last: setting the region or the client configuration may reset it.
+		client.Host = strings.TrimSuffix(cfg.Endpoint, "/")
+	}
+	return client, region, nil
 }
 
 // Name implements [inventory.Store].
