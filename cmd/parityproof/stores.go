@@ -13,11 +13,11 @@ import (
 
 // openLocation opens a state or reports location.
 func openLocation(ctx context.Context, loc config.Location) (storage.Store, error) {
-	switch loc.Scheme {
-	case "file":
-		return storage.NewDir(loc.Dir)
+	st, err := storage.Open(ctx, loc)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	return nil, usagef("%s: %s locations are not supported by this build yet", loc, loc.Scheme)
+	return st, nil
 }
 
 // openStore opens a configured store with its backend.

@@ -1,0 +1,97 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/oracle/oci-go-sdk/v65/common"
+	"github.com/oracle/oci-go-sdk/v65/objectstorage"
+
+	"github.com/parityproof/parityproof/pkg/inventory/oci"
+)
+
+// OCI is a Store in an OCI bucket under a prefix. Every Put is one
+// PutObject, visible whole or not at all.
+type OCI struct {
+	client                    objectstorage.ObjectStorageClient
+	namespace, bucket, prefix string
+	retry                     common.RetryPolicy
+}
+
+// NewOCI returns an OCI Store. cfg says how to authenticate and where the
+// bucket is (its Name names the location in errors).
+func NewOCI(cfg oci.Config) (*OCI, error) {
+	client, _, err := oci.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &OCI{client: client, namespace: cfg.Namespace, bucket: cfg.Bucket, prefix: cfg.Prefix,
+		retry: common.DefaultRetryPolicyWithoutEventualConsistency()}, nil
+}
+
+func (s *OCI) meta() common.RequestMetadata { return common.RequestMetadata{RetryPolicy: &s.retry} }
+
+// Put implements Store.
+func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) error {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), err)
+	}
+	req := objectstorage.PutObjectRequest{
+		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
+		ContentLength: common.Int64(int64(len(body))), PutObjectBody: io.NopCloser(bytes.NewReader(body)),
+		RequestMetadata: s.meta(),
+	}
+	if o.ContentType != "" {
+		req.ContentType = common.String(o.ContentType)
+	}
+	if _, err := s.client.PutObject(ctx, req); err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), err)
+	}
+	return nil
+}
+
+// Get implements Store.
+func (s *OCI) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	resp, err := s.client.GetObject(ctx, objectstorage.GetObjectRequest{
+		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name), RequestMetadata: s.meta(),
+	})
+	if err != nil {
+		if se, ok := common.IsServiceError(err); ok && se.GetHTTPStatusCode() == http.StatusNotFound && se.GetCode() == "ObjectNotFound" {
+			return nil, fmt.Errorf("reading %s: %w", s.URL(name), ErrNotExist)
+		}
+		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
+	}
+	return resp.Content, nil
+}
+
+// List implements Store.
+func (s *OCI) List(ctx context.Context, prefix string) ([]string, error) {
+	var names []string
+	var start *string
+	for {
+		resp, err := s.client.ListObjects(ctx, objectstorage.ListObjectsRequest{
+			NamespaceName: &s.namespace, BucketName: &s.bucket, Prefix: common.String(s.prefix + prefix),
+			Start: start, Limit: common.Int(1000), RequestMetadata: s.meta(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
+		}
+		for _, o := range resp.Objects {
+			names = append(names, strings.TrimPrefix(*o.Name, s.prefix))
+		}
+		if resp.NextStartWith == nil {
+			return names, nil
+		}
+		start = resp.NextStartWith
+	}
+}
+
+// URL implements Store.
+func (s *OCI) URL(name string) string {
+	return fmt.Sprintf("oci://%s@%s/%s%s", s.bucket, s.namespace, s.prefix, name)
+}
