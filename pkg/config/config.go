@@ -313,6 +313,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	}, "stores", "pairs")
 	if pairsNode != nil {
 		p.pairs(pairsNode, "pairs", cfg)
+		p.regions(pairsNode, cfg)
 	}
 	var err error
 	if cfg.State, err = ParseLocation(state, p.dir); err != nil {
@@ -492,6 +493,28 @@ func (p *parser) pairs(n *yaml.Node, path string, cfg *Config) {
 			}
 		}
 		cfg.Pairs = append(cfg.Pairs, pr)
+	}
+}
+
+// regions checks every pair's target against the policy's allowed
+// regions: a copy outside them is never silently accepted.
+func (p *parser) regions(pairs *yaml.Node, cfg *Config) {
+	allowed := cfg.Policy.AllowedTargetRegions
+	if len(allowed) == 0 || pairs.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, pr := range cfg.Pairs {
+		t, ok := cfg.Stores[pr.Target]
+		if !ok || t.Region == "" || slices.Contains(allowed, t.Region) {
+			continue
+		}
+		node := pairs.Content[i]
+		for j := 0; j+1 < len(node.Content); j += 2 {
+			if node.Content[j].Value == "target" {
+				node = node.Content[j+1]
+			}
+		}
+		p.problem(node, fmt.Sprintf("pairs[%d].target", i), "store %q is in region %s, outside policy.allowed_target_regions (%s)", pr.Target, t.Region, strings.Join(allowed, ", "))
 	}
 }
 
