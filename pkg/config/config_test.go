@@ -168,7 +168,9 @@ pairs: [{name: p, target: a}]
 		}), []string{`c.yaml:29:11: pairs[1].name: another pair is already named "us-users"`}},
 		{"policy region", base(func(s string) string { return strings.Replace(s, "us-phoenix-1]", "Phoenix]", 1) }),
 			[]string{`c.yaml:33:42: policy.allowed_target_regions[1]: "Phoenix" is not a region name (like us-ashburn-1)`}},
-		{"target outside the allowed regions", base(func(s string) string { return strings.Replace(s, "    region: us-ashburn-1\n", "    region: us-sanjose-1\n", 1) }),
+		{"target outside the allowed regions", base(func(s string) string {
+			return strings.Replace(s, "    region: us-ashburn-1\n", "    region: us-sanjose-1\n", 1)
+		}),
 			[]string{`c.yaml:28:13: pairs[0].target: store "oci-us" is in region us-sanjose-1, outside policy.allowed_target_regions (us-ashburn-1, us-phoenix-1)`}},
 		{"workers zero", base(func(s string) string { return strings.Replace(s, "workers: 8", "workers: 0", 1) }),
 			[]string{`c.yaml:36:12: run.workers: must be a whole number of at least 1, not the value "0"`}},
