@@ -1,0 +1,129 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// Kinds of error a user can act on. Errors from this package wrap one of
+// them when it applies, together with the SDK's error; test with
+// [errors.Is].
+var (
+	// ErrBucketNotFound: the bucket does not exist (at this endpoint).
+	ErrBucketNotFound = errors.New("bucket not found")
+	// ErrAccessDenied: the credentials were refused, or lack a permission.
+	ErrAccessDenied = errors.New("access denied")
+	// ErrWrongRegion: the bucket lives in another region than the one
+	// configured. [RegionError] names it.
+	ErrWrongRegion = errors.New("wrong region")
+	// ErrUnreachable: the endpoint could not be reached.
+	ErrUnreachable = errors.New("endpoint unreachable")
+)
+
+// StoreError is an error a user can act on, naming the store from the
+// configuration, what went wrong and what to do about it.
+type StoreError struct {
+	// Store and Bucket name the store.
+	Store, Bucket string
+	// Kind is ErrBucketNotFound, ErrAccessDenied, ErrWrongRegion or
+	// ErrUnreachable.
+	Kind error
+	// Detail says what happened and what to do.
+	Detail string
+	// Region is the bucket's actual region, for ErrWrongRegion, when S3
+	// named it.
+	Region string
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *StoreError) Error() string {
+	return fmt.Sprintf("store %s (bucket %q): %v: %s: %v", e.Store, e.Bucket, e.Kind, e.Detail, e.Err)
+}
+
+// Unwrap returns the kind and the underlying error.
+func (e *StoreError) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+// expectingRE finds the region S3 names in an AuthorizationHeaderMalformed
+// message ("the region 'us-east-1' is wrong; expecting 'ap-southeast-1'").
+var expectingRE = regexp.MustCompile(`expecting '([a-z0-9-]+)'`)
+
+// classify turns an SDK error into a [StoreError] when the user can act on
+// it, and returns err unchanged otherwise. Cancellation is never
+// reclassified.
+func (s *Store) classify(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	se := &StoreError{Store: s.cfg.Name, Bucket: s.cfg.Bucket, Err: err}
+	var (
+		code   string
+		status int
+		header http.Header
+	)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) && respErr.Response != nil {
+		status = respErr.HTTPStatusCode()
+		header = respErr.Response.Header
+	}
+	region := header.Get("x-amz-bucket-region")
+	if region == "" && apiErr != nil {
+		if m := expectingRE.FindStringSubmatch(apiErr.ErrorMessage()); m != nil {
+			region = m[1]
+		}
+	}
+	switch {
+	case code == "NoSuchBucket":
+		se.Kind = ErrBucketNotFound
+		se.Detail = fmt.Sprintf("no bucket %q at %s; check the bucket's name, endpoint and account", s.cfg.Bucket, s.endpointName())
+	case status == http.StatusMovedPermanently || code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" && region != "" ||
+		region != "" && region != s.region && (status == http.StatusBadRequest || status == http.StatusForbidden):
+		se.Kind = ErrWrongRegion
+		se.Region = region
+		if region != "" {
+			se.Detail = fmt.Sprintf("the bucket is in region %s, not %s; set region: %s for this store", region, s.region, region)
+		} else {
+			se.Detail = fmt.Sprintf("S3 redirects requests for the bucket elsewhere than region %s; check the store's region and endpoint", s.region)
+		}
+	case status == http.StatusForbidden || code == "AccessDenied" || code == "InvalidAccessKeyId" ||
+		code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "InvalidToken":
+		se.Kind = ErrAccessDenied
+		se.Detail = "the credentials from the AWS chain (environment, profile, role) were refused or lack s3:ListBucket, " +
+			"s3:ListBucketVersions, s3:ListBucketMultipartUploads, s3:GetBucketVersioning or s3:GetObject on this bucket"
+	case isUnreachable(err):
+		se.Kind = ErrUnreachable
+		se.Detail = fmt.Sprintf("cannot connect to %s; check the endpoint and the network", s.endpointName())
+	default:
+		return err
+	}
+	return se
+}
+
+// isUnreachable reports whether err is a failure to connect: a refused or
+// timed-out dial, an unknown host.
+func isUnreachable(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+func (s *Store) endpointName() string {
+	if s.cfg.Endpoint != "" {
+		return s.cfg.Endpoint
+	}
+	return "AWS S3 in " + s.region
+}

@@ -1,0 +1,259 @@
+// Package s3 is the [inventory.Store] of S3 buckets and S3-compatible
+// stores, on the AWS SDK for Go v2.
+//
+// It translates what S3 reports into store-neutral fingerprints: the ETag
+// (unquoted) and, when it has the form of one, the MD5 it stands for
+// ([inventory.FromETag]); the additional checksums, encryption and part
+// layout that a HEAD with ChecksumMode ENABLED reports; the storage class
+// and whether it must be restored before a read. Versioned buckets are
+// listed with ListObjectVersions, folded into one fingerprint per key, and
+// unfinished multipart uploads are attached to their keys.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/parityproof/parityproof/pkg/inventory"
+)
+
+// Store is one S3 bucket and prefix. It is safe for concurrent use.
+type Store struct {
+	cfg       Config
+	region    string
+	client    *awss3.Client
+	log       *slog.Logger
+	versioned bool
+}
+
+// Option changes how [New] builds a Store.
+type Option func(*options)
+
+type options struct {
+	credentials aws.CredentialsProvider
+	httpClient  awss3.HTTPClient
+	log         *slog.Logger
+}
+
+// WithCredentials uses p instead of the default AWS credential chain.
+func WithCredentials(p aws.CredentialsProvider) Option {
+	return func(o *options) { o.credentials = p }
+}
+
+// WithHTTPClient sends requests through c instead of the SDK's default
+// client (which honours AWS_CA_BUNDLE).
+func WithHTTPClient(c awss3.HTTPClient) Option {
+	return func(o *options) { o.httpClient = c }
+}
+
+// WithLogger logs through l; the default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.log = l }
+}
+
+// New returns the store cfg describes. It asks the bucket whether it is
+// versioned, so that a missing bucket, refused credentials, a wrong region
+// or an unreachable endpoint show at once, as a [StoreError].
+func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	var loadOpts []func(*config.LoadOptions) error
+	if cfg.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(cfg.Region))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: loading the AWS configuration: %w", cfg.Name, err)
+	}
+	region := awsCfg.Region
+	if region == "" {
+		if cfg.Endpoint == "" {
+			return nil, fmt.Errorf("store %s: no region: set region for this store, or AWS_REGION", cfg.Name)
+		}
+		region = DefaultRegion
+	}
+	httpClient := o.httpClient
+	if httpClient == nil {
+		// The client LoadDefaultConfig built already trusts AWS_CA_BUNDLE;
+		// keep it, bounding only the time to connect.
+		if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
+			httpClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout })
+		}
+	}
+	client := awss3.NewFromConfig(awsCfg, func(so *awss3.Options) {
+		so.Region = region
+		so.UsePathStyle = cfg.PathStyle
+		if cfg.Endpoint != "" {
+			so.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		if httpClient != nil {
+			so.HTTPClient = httpClient
+		}
+		if o.credentials != nil {
+			so.Credentials = o.credentials
+		}
+		so.Retryer = newRetryer(cfg.Retry)
+		so.DisableLogOutputChecksumValidationSkipped = true
+	})
+	s := &Store{cfg: cfg, region: region, client: client, log: o.log}
+	v, err := client.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: aws.String(cfg.Bucket)})
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", cfg.Name, s.classify(err))
+	}
+	s.versioned = v.Status == types.BucketVersioningStatusEnabled || v.Status == types.BucketVersioningStatusSuspended
+	s.log.Debug("opened S3 store", "store", cfg.Name, "bucket", cfg.Bucket, "prefix", cfg.Prefix,
+		"region", region, "versioning", string(v.Status))
+	return s, nil
+}
+
+// dialTimeout bounds the time to connect to an endpoint.
+const dialTimeout = 10 * time.Second
+
+// newRetryer builds the SDK retryer r describes. Client-side retry quotas
+// are off: a listing of billions of keys would exhaust them under
+// sustained throttling, and then fail rather than slow down.
+func newRetryer(r Retry) aws.Retryer {
+	std := func(o *retry.StandardOptions) {
+		o.MaxAttempts = r.MaxAttempts
+		o.MaxBackoff = r.MaxBackoff
+		o.RateLimiter = ratelimit.None
+	}
+	if r.Mode == RetryAdaptive {
+		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, std)
+		})
+	}
+	return retry.NewStandard(std)
+}
+
+// Name implements [inventory.Store].
+func (s *Store) Name() string { return s.cfg.Name }
+
+// Versioned reports whether the bucket is versioned (versioning enabled or
+// suspended) as it was when the store was opened.
+func (s *Store) Versioned() bool { return s.versioned }
+
+// Features implements [inventory.Store]. Listings carry ETags, MD5s unless
+// the object is encrypted with SSE-KMS or SSE-C; a HEAD adds the
+// additional checksums, the encryption and the part layout.
+func (s *Store) Features() inventory.Features {
+	return inventory.Features{
+		ListingChecksums: true,
+		Versions:         s.versioned,
+		MultipartUploads: true,
+		Head:             true,
+		PartSizes:        true,
+		Read:             true,
+	}
+}
+
+// Head implements [inventory.Store]: a HeadObject with ChecksumMode
+// ENABLED and, for multipart objects, a second one of part 1 for the part
+// size.
+func (s *Store) Head(ctx context.Context, key string) (inventory.Fingerprint, error) {
+	out, err := s.client.HeadObject(ctx, &awss3.HeadObjectInput{
+		Bucket:       aws.String(s.cfg.Bucket),
+		Key:          aws.String(s.cfg.Prefix + key),
+		ChecksumMode: types.ChecksumModeEnabled,
+	})
+	if err != nil {
+		return inventory.Fingerprint{}, s.objectError("head", key, err)
+	}
+	fp, err := headFingerprint(key, out)
+	if err != nil {
+		return inventory.Fingerprint{}, fmt.Errorf("head %q in %s: %w", key, s.cfg.Name, err)
+	}
+	if fp.PartCount == 0 {
+		return fp, nil
+	}
+	part, err := s.client.HeadObject(ctx, &awss3.HeadObjectInput{
+		Bucket:     aws.String(s.cfg.Bucket),
+		Key:        aws.String(s.cfg.Prefix + key),
+		PartNumber: aws.Int32(1),
+		VersionId:  out.VersionId,
+	})
+	if err != nil {
+		return inventory.Fingerprint{}, s.objectError("head of part 1 of", key, err)
+	}
+	if part.PartsCount != nil && *part.PartsCount > 0 {
+		fp.PartCount = int(*part.PartsCount)
+	}
+	fp.PartSize = aws.ToInt64(part.ContentLength)
+	for i := range fp.Checksums {
+		if fp.Checksums[i].Type == inventory.Composite {
+			fp.Checksums[i].PartSize = fp.PartSize
+		}
+	}
+	return fp, nil
+}
+
+// Open implements [inventory.Store] with a ranged GetObject whose body
+// streams: nothing is buffered beyond what the caller reads.
+func (s *Store) Open(ctx context.Context, key string, r inventory.ByteRange) (io.ReadCloser, error) {
+	in := &awss3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(s.cfg.Prefix + key)}
+	switch {
+	case r.Offset < 0:
+		return nil, fmt.Errorf("open %q in %s: negative offset %d", key, s.cfg.Name, r.Offset)
+	case r.Length == 0:
+		return io.NopCloser(eofReader{}), nil
+	case r.Length > 0:
+		in.Range = aws.String("bytes=" + strconv.FormatInt(r.Offset, 10) + "-" + strconv.FormatInt(r.Offset+r.Length-1, 10))
+	case r.Offset > 0:
+		in.Range = aws.String("bytes=" + strconv.FormatInt(r.Offset, 10) + "-")
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, s.objectError("open", key, err)
+	}
+	return out.Body, nil
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// objectError wraps an error of a request about one object: ErrNotFound
+// for a 404, ErrArchived for an object that must be restored first.
+func (s *Store) objectError(op, key string, err error) error {
+	var apiErr smithy.APIError
+	code := ""
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
+	var respErr *awshttp.ResponseError
+	status := 0
+	if errors.As(err, &respErr) {
+		status = respErr.HTTPStatusCode()
+	}
+	switch {
+	case code == "NoSuchKey" || code == "NotFound" || status == http.StatusNotFound && code != "NoSuchBucket":
+		return fmt.Errorf("%s %q in %s: %w", op, key, s.cfg.Name, inventory.ErrNotFound)
+	case code == "InvalidObjectState":
+		return fmt.Errorf("%s %q in %s: %w: %w", op, key, s.cfg.Name, inventory.ErrArchived, err)
+	}
+	return fmt.Errorf("%s %q in %s: %w", op, key, s.cfg.Name, s.classify(err))
+}
+
+var _ inventory.Store = (*Store)(nil)
