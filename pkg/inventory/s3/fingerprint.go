@@ -86,9 +86,22 @@ func headFingerprint(key string, out *awss3.HeadObjectOutput) (inventory.Fingerp
 		if aws.ToString(c.value) == "" {
 			continue
 		}
-		sum, err := checksum.ParseBase64(c.alg, typ, *c.value, inventory.FromHead)
+		t := typ
+		if t == "" && fp.PartCount > 0 {
+			// A multipart object whose checksum type was not declared (older
+			// objects, some S3-compatible stores): S3 made CRC64NVME
+			// full-object and every other algorithm composite.
+			t = inventory.Composite
+			if c.alg == inventory.CRC64NVME {
+				t = inventory.FullObject
+			}
+		}
+		sum, err := checksum.ParseBase64(c.alg, t, *c.value, inventory.FromHead)
 		if err != nil {
 			return inventory.Fingerprint{}, fmt.Errorf("S3 reported a malformed checksum: %w", err)
+		}
+		if sum.Type == inventory.Composite && sum.Parts == 0 {
+			sum.Parts = fp.PartCount
 		}
 		fp.Checksums = append(fp.Checksums, sum)
 	}

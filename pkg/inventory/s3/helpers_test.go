@@ -98,12 +98,15 @@ func (b *bucket) put(key string, content []byte, edit ...func(*awss3.PutObjectIn
 	return out
 }
 
-// del deletes key (in a versioned bucket: adds a delete marker).
-func (b *bucket) del(key string) {
+// del deletes key; in a versioned bucket it adds a delete marker and
+// returns the marker's version id.
+func (b *bucket) del(key string) string {
 	b.t.Helper()
-	if _, err := b.client.DeleteObject(context.Background(), &awss3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)}); err != nil {
+	out, err := b.client.DeleteObject(context.Background(), &awss3.DeleteObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
+	if err != nil {
 		b.t.Fatalf("deleting %q: %v", key, err)
 	}
+	return aws.ToString(out.VersionId)
 }
 
 // config is the store configuration for the bucket under prefix.
