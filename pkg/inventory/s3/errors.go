@@ -96,11 +96,18 @@ func (s *Store) classify(err error) error {
 		} else {
 			se.Detail = fmt.Sprintf("S3 redirects requests for the bucket elsewhere than region %s; check the store's region and endpoint", s.region)
 		}
-	case status == http.StatusForbidden || code == "AccessDenied" || code == "InvalidAccessKeyId" ||
-		code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "InvalidToken":
+	case code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "InvalidToken":
 		se.Kind = ErrAccessDenied
-		se.Detail = "the credentials from the AWS chain (environment, profile, role) were refused or lack s3:ListBucket, " +
-			"s3:ListBucketVersions, s3:ListBucketMultipartUploads, s3:GetBucketVersioning or s3:GetObject on this bucket"
+		se.Detail = fmt.Sprintf("the credentials from the AWS chain (environment, profile, role) were refused (%s)", code)
+	case status == http.StatusForbidden || code == "AccessDenied":
+		se.Kind = ErrAccessDenied
+		se.Detail = "the credentials from the AWS chain (environment, profile, role) lack a permission on this bucket"
+		var opErr *smithy.OperationError
+		if errors.As(err, &opErr) {
+			if perm, ok := permissions[opErr.OperationName]; ok {
+				se.Detail = fmt.Sprintf("the credentials from the AWS chain (environment, profile, role) lack %s on this bucket (for %s)", perm, opErr.OperationName)
+			}
+		}
 	case isUnreachable(err):
 		se.Kind = ErrUnreachable
 		se.Detail = fmt.Sprintf("cannot connect to %s; check the endpoint and the network", s.endpointName())
@@ -108,6 +115,16 @@ func (s *Store) classify(err error) error {
 		return err
 	}
 	return se
+}
+
+// permissions names the IAM permission each operation of the store needs.
+var permissions = map[string]string{
+	"GetBucketVersioning":  "s3:GetBucketVersioning",
+	"ListObjectsV2":        "s3:ListBucket",
+	"ListObjectVersions":   "s3:ListBucketVersions",
+	"ListMultipartUploads": "s3:ListBucketMultipartUploads",
+	"HeadObject":           "s3:GetObject",
+	"GetObject":            "s3:GetObject",
 }
 
 // isUnreachable reports whether err is a failure to connect: a refused or

@@ -63,14 +63,18 @@ func newBucket(t *testing.T, versioned bool) *bucket {
 		name:   fmt.Sprintf("pp-%s-%d", hex.EncodeToString(sum[:6]), bucketSeq.Add(1)),
 		client: rawClient(srv),
 	}
-	ctx := context.Background()
-	if _, err := b.client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(b.name)}); err != nil {
-		t.Fatalf("creating bucket %s: %v", b.name, err)
-	}
+	b.create()
 	if versioned {
 		b.setVersioning(types.BucketVersioningStatusEnabled)
 	}
 	return b
+}
+
+func (b *bucket) create() {
+	b.t.Helper()
+	if _, err := b.client.CreateBucket(context.Background(), &awss3.CreateBucketInput{Bucket: aws.String(b.name)}); err != nil {
+		b.t.Fatalf("creating bucket %s: %v", b.name, err)
+	}
 }
 
 func (b *bucket) setVersioning(status types.BucketVersioningStatus) {

@@ -120,7 +120,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	s := &Store{cfg: cfg, region: region, client: client, log: o.log}
 	v, err := client.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: aws.String(cfg.Bucket)})
 	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", cfg.Name, s.classify(err))
+		var se *StoreError
+		if err := s.classify(err); errors.As(err, &se) {
+			return nil, err // it names the store
+		}
+		return nil, fmt.Errorf("opening store %s: %w", cfg.Name, err)
 	}
 	s.versioned = v.Status == types.BucketVersioningStatusEnabled || v.Status == types.BucketVersioningStatusSuspended
 	s.log.Debug("opened S3 store", "store", cfg.Name, "bucket", cfg.Bucket, "prefix", cfg.Prefix,
