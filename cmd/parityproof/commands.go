@@ -13,6 +13,7 @@ import (
 
 	"github.com/parityproof/parityproof/pkg/config"
 	"github.com/parityproof/parityproof/pkg/ledger"
+	"github.com/parityproof/parityproof/pkg/pipeline"
 	"github.com/parityproof/parityproof/pkg/report"
 	"github.com/parityproof/parityproof/pkg/run"
 	"github.com/parityproof/parityproof/pkg/storage"
@@ -75,51 +76,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	return runAndReport(ctx, cfg, runOptions{restart: *restart, quiet: *quiet, now: clockFromEnv()}, stdout, stderr)
-}
-
-type runOptions struct {
-	restart bool
-	quiet   bool
-	now     func() time.Time
-	open    run.StoreOpener
+	return runAndReport(ctx, cfg, pipeline.Options{Restart: *restart, Now: clockFromEnv()}, *quiet, stdout, stderr)
 }
 
 // runAndReport runs a configuration, publishes the report, prints where it
 // is and returns the exit status as an error.
-func runAndReport(ctx context.Context, cfg *config.Config, o runOptions, stdout, stderr io.Writer) error {
-	state, err := openLocation(ctx, cfg.State)
-	if err != nil {
-		return err
-	}
-	reports, err := openLocation(ctx, cfg.Reports)
-	if err != nil {
-		return err
-	}
-	logger, progress := newLogger(stderr, o.quiet)
-	open := o.open
-	if open == nil {
-		open = openStore
-	}
-	r := run.New(run.Options{Config: cfg, Open: open, State: state, Now: o.now, Logger: logger, Progress: progress, ToolVersion: version})
-	res, err := r.Run(ctx, o.restart)
+func runAndReport(ctx context.Context, cfg *config.Config, o pipeline.Options, quiet bool, stdout, stderr io.Writer) error {
+	logger, progress := newLogger(stderr, quiet)
+	o.Logger, o.Progress, o.ToolVersion = logger, progress, version
+	out, err := pipeline.Execute(ctx, cfg, o)
 	progress.Finish()
-	if errors.Is(err, run.ErrConfigChanged) {
+	switch {
+	case errors.Is(err, pipeline.ErrIncomplete):
+		return exitError{exitIncomplete, err}
+	case err != nil:
 		return usageError{err}
 	}
-	if err != nil {
-		return exitError{exitIncomplete, err}
-	}
-	rep, err := report.Build(ctx, cfg, state, res.Record.RunID)
-	if err != nil {
-		return exitError{exitIncomplete, fmt.Errorf("building the report of run %s: %w", res.Record.RunID, err)}
-	}
-	pub, err := report.Publish(ctx, reports, rep)
-	if err != nil {
-		return exitError{exitIncomplete, fmt.Errorf("publishing the report of run %s: %w", res.Record.RunID, err)}
-	}
-	printResult(stdout, rep, pub)
-	return verdictStatus(rep)
+	printResult(stdout, out.Report, out.Published)
+	return verdictStatus(out.Report)
 }
 
 func printResult(w io.Writer, rep *report.Report, pub report.Published) {

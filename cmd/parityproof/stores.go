@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 
 	"github.com/parityproof/parityproof/pkg/config"
-	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/report"
 	"github.com/parityproof/parityproof/pkg/storage"
 )
@@ -20,10 +18,6 @@ func openLocation(ctx context.Context, loc config.Location) (storage.Store, erro
 	return st, nil
 }
 
-// openStore opens a configured store with its backend.
-func openStore(ctx context.Context, s config.Store, pageSize int) (inventory.Store, error) {
-	return nil, fmt.Errorf("store %s: the %s backend is not wired into this build yet", s.Name, s.Type)
-}
 
 // fetchURL opens a URL a report names.
 func fetchURL(ctx context.Context, u string) (io.ReadCloser, error) {

@@ -1,0 +1,80 @@
+// Package pipeline runs a configuration end to end — open the state and
+// report locations, verify every pair, build the report from the ledger and
+// publish it — as the command line and the demo do.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/parityproof/parityproof/pkg/backends"
+	"github.com/parityproof/parityproof/pkg/config"
+	"github.com/parityproof/parityproof/pkg/report"
+	"github.com/parityproof/parityproof/pkg/run"
+	"github.com/parityproof/parityproof/pkg/storage"
+)
+
+// Options qualify an Execute.
+type Options struct {
+	// Restart begins a new run even if one is in progress.
+	Restart bool
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Progress receives the run's progress; nil for none.
+	Progress run.Progress
+	// Open opens stores; nil means the real backends.
+	Open        run.StoreOpener
+	ToolVersion string
+}
+
+// Outcome is what a complete run produced.
+type Outcome struct {
+	Report    *report.Report
+	Published report.Published
+}
+
+// ErrIncomplete wraps the errors of a run that could not complete: it stays
+// resumable.
+var ErrIncomplete = errors.New("the run could not complete")
+
+// Execute runs cfg and publishes its report. Configuration problems (a
+// location that cannot be opened, a run in progress with another
+// configuration) are returned as they are; a run that fails later wraps
+// ErrIncomplete.
+func Execute(ctx context.Context, cfg *config.Config, o Options) (*Outcome, error) {
+	state, err := storage.Open(ctx, cfg.State)
+	if err != nil {
+		return nil, err
+	}
+	reports, err := storage.Open(ctx, cfg.Reports)
+	if err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Open == nil {
+		o.Open = backends.Opener{Logger: o.Logger}.Open
+	}
+	r := run.New(run.Options{Config: cfg, Open: o.Open, State: state, Now: o.Now, Logger: o.Logger, Progress: o.Progress, ToolVersion: o.ToolVersion})
+	res, err := r.Run(ctx, o.Restart)
+	if errors.Is(err, run.ErrConfigChanged) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+	}
+	rep, err := report.Build(ctx, cfg, state, res.Record.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: building the report of run %s: %w", ErrIncomplete, res.Record.RunID, err)
+	}
+	pub, err := report.Publish(ctx, reports, rep)
+	if err != nil {
+		return nil, fmt.Errorf("%w: publishing the report of run %s: %w", ErrIncomplete, res.Record.RunID, err)
+	}
+	return &Outcome{Report: rep, Published: pub}, nil
+}
