@@ -18,7 +18,6 @@ func openLocation(ctx context.Context, loc config.Location) (storage.Store, erro
 	return st, nil
 }
 
-
 // fetchURL opens a URL a report names.
 func fetchURL(ctx context.Context, u string) (io.ReadCloser, error) {
 	return report.FetchFile(ctx, u)
