@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -36,7 +37,16 @@ import (
 func main() {
 	objects := flag.Int("objects", 100_000, "the number of objects")
 	workers := flag.Int("workers", 2, "shards verified at once")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this `file`")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	dir, err := os.MkdirTemp("", "runmem-")
 	if err != nil {
 		log.Fatal(err)
@@ -64,7 +74,7 @@ run: {workers: %d, shard_size: 100000}
 		t0 := time.Now()
 		out, err := pipeline.Execute(context.Background(), cfg, pipeline.Options{Open: open, Now: func() time.Time { return at }})
 		if err != nil {
-			log.Fatal(err)
+			log.Panic(err)
 		}
 		elapsed := time.Since(t0)
 		json.NewEncoder(os.Stdout).Encode(map[string]any{
