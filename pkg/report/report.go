@@ -1,13 +1,16 @@
 // Package report builds a run's report from its evidence ledger — every
 // number in it is recomputed from the ledger files the manifest lists — and
 // renders it as report.json (parityproof.report/v1), exceptions.csv,
-// summary.md and report.html. The command line and the report Lambda share
-// it.
+// summary.md and a self-contained report.html, publishes the four files to
+// the reports location, and announces them on an SNS topic. The command
+// line and the report Lambda share it; it knows nothing of either.
 package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/parityproof/parityproof/pkg/config"
@@ -20,20 +23,31 @@ import (
 const Schema = "parityproof.report/v1"
 
 // Report is report.json. Its field names are a contract (DESIGN.md):
-// scripts and auditors depend on them.
+// scripts and auditors depend on them. Fields are only ever added.
 type Report struct {
-	Schema        string       `json:"schema"`
-	RunID         string       `json:"run_id"`
-	StartedAt     time.Time    `json:"started_at"`
-	FinishedAt    time.Time    `json:"finished_at"`
-	ToolVersion   string       `json:"tool_version"`
-	Complete      bool         `json:"complete"`
-	ConfigDigest  string       `json:"config_digest"`
-	PreviousRunID string       `json:"previous_run_id,omitempty"`
-	Totals        Totals       `json:"totals"`
-	Pairs         []PairReport `json:"pairs"`
-	Exceptions    []Exception  `json:"exceptions"`
-	Ledger        LedgerRef    `json:"ledger"`
+	Schema        string    `json:"schema"`
+	RunID         string    `json:"run_id"`
+	StartedAt     time.Time `json:"started_at"`
+	FinishedAt    time.Time `json:"finished_at"`
+	ToolVersion   string    `json:"tool_version"`
+	Complete      bool      `json:"complete"`
+	ConfigDigest  string    `json:"config_digest"`
+	PreviousRunID string    `json:"previous_run_id,omitempty"`
+	// RanBy is the identity the report was built under, where known.
+	RanBy  *Identity    `json:"ran_by,omitempty"`
+	Totals Totals       `json:"totals"`
+	Pairs  []PairReport `json:"pairs"`
+	// Scope is what the configuration put in scope: the stores of every
+	// pair and the verification policy.
+	Scope Scope `json:"scope"`
+	// History is the burn-down: one point per earlier complete run whose
+	// report.json is at the reports location (the newest MaxHistory), then
+	// this run's, oldest first.
+	History []HistoryPoint `json:"history,omitempty"`
+	// Exceptions lists every key whose verdict is an exception or critical,
+	// in ledger order (pair, then key): Attest checks them in that order.
+	Exceptions []Exception `json:"exceptions"`
+	Ledger     LedgerRef   `json:"ledger"`
 }
 
 // Totals counts every key of the run.
@@ -66,16 +80,19 @@ type Exception struct {
 	Severity ledger.Severity `json:"severity"`
 	Evidence ledger.Evidence `json:"evidence"`
 	Detail   string          `json:"detail"`
-	// Sizes and Checksums per store, as exceptions.csv shows them.
+	// Stores holds what each store listed of the key: the legacy stores in
+	// the pair's order, then the target. A store that did not list the key
+	// is left out.
 	Stores []ExceptionStore `json:"stores,omitempty"`
 }
 
 // ExceptionStore is what one store held of an exception's key.
 type ExceptionStore struct {
-	Store     string   `json:"store"`
-	Role      string   `json:"role"`
-	Presence  string   `json:"presence"`
-	Size      int64    `json:"size"`
+	Store    string `json:"store"`
+	Role     string `json:"role"`
+	Presence string `json:"presence"`
+	Size     int64  `json:"size"`
+	// Checksums are "algorithm:value[-parts] (source)".
 	Checksums []string `json:"checksums,omitempty"`
 }
 
@@ -85,8 +102,36 @@ type LedgerRef struct {
 	SHA256   string `json:"sha256"`
 }
 
-// Build recomputes a complete run's report from its ledger.
-func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID string) (*Report, error) {
+// Option adds to what Build reports beyond the ledger.
+type Option func(*options)
+
+type options struct {
+	reports storage.Store
+	ranBy   *Identity
+	log     *slog.Logger
+}
+
+// WithHistory makes the burn-down from the earlier reports at the reports
+// location st. Without it the burn-down holds this run alone.
+func WithHistory(st storage.Store) Option { return func(o *options) { o.reports = st } }
+
+// WithIdentity records who ran the run (see Identify).
+func WithIdentity(id *Identity) Option { return func(o *options) { o.ranBy = id } }
+
+// WithLogger receives warnings, such as an earlier report that cannot be
+// read for the burn-down; without it they are discarded.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// Build recomputes the report of a complete run from its ledger at the
+// state location, reading the pairs' stores and the policy from cfg.
+func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID string, opts ...Option) (*Report, error) {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	if cfg == nil || state == nil || runID == "" {
+		return nil, errors.New("building a report needs a configuration, a state location and a run id")
+	}
 	rec, err := run.ReadRecord(ctx, state, runID)
 	if err != nil {
 		return nil, err
@@ -108,6 +153,7 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 		Complete:      true,
 		ConfigDigest:  rec.ConfigDigest,
 		PreviousRunID: rec.PreviousRunID,
+		RanBy:         o.ranBy,
 		Ledger:        LedgerRef{Manifest: run.ManifestURL(state, runID), SHA256: digest},
 		Exceptions:    []Exception{},
 	}
@@ -129,7 +175,7 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 					return nil
 				})
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("reading the ledger of run %s, pair %s: %w", runID, mp.Name, err)
 				}
 			}
 		}
@@ -139,6 +185,10 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 		rep.Pairs = append(rep.Pairs, pr)
 	}
 	rep.Totals = Totals{Objects: total.Objects, Bytes: total.Bytes, Verdicts: total.Verdicts()}
+	rep.Scope = scopeOf(cfg, rep.Pairs)
+	if rep.History, err = history(ctx, o.reports, rep, o.log); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
@@ -154,23 +204,24 @@ func exceptionOf(pair string, e *ledger.Entry) Exception {
 	return x
 }
 
-// attestation says whether a pair is attested: every key deleted (or extra)
-// in a run that covered the whole scope.
-func attestation(p *PairReport, complete bool) (bool, string) {
-	remaining := p.Objects - p.Verdicts[ledger.Deleted] - p.Verdicts[ledger.Extra]
-	switch {
-	case !complete:
-		return false, fmt.Sprintf("Pair %s is not attested: the run did not cover its whole scope.", p.Name)
-	case p.Objects == 0:
-		return false, fmt.Sprintf("Pair %s is not attested: no key was found in its scope.", p.Name)
-	case remaining == 0:
-		return true, fmt.Sprintf("Pair %s is attested: all %d legacy objects were proven to have identical copies in %s before they were deleted, the deletion of every legacy copy (all versions, every legacy store) is confirmed, and the copies in %s still match what was proven.",
-			p.Name, p.Verdicts[ledger.Deleted], p.Target, p.Target)
+// AttestedPairs counts the pairs the report attests.
+func (r *Report) AttestedPairs() int {
+	n := 0
+	for _, p := range r.Pairs {
+		if p.Attested {
+			n++
+		}
 	}
-	crit := p.Verdicts[ledger.DeletedUnverified] + p.Verdicts[ledger.CopyLost]
-	msg := fmt.Sprintf("Pair %s is not attested: %d of %d keys are not yet deleted with parity proven", p.Name, remaining, p.Objects)
-	if crit > 0 {
-		msg += fmt.Sprintf(", and %d are critical (legacy copies deleted without proven parity, or proven copies since lost)", crit)
+	return n
+}
+
+// Critical counts the keys whose verdicts are critical.
+func (r *Report) Critical() int64 {
+	var n int64
+	for _, v := range ledger.Verdicts {
+		if v.Severity() == ledger.Critical {
+			n += r.Totals.Verdicts[v]
+		}
 	}
-	return false, msg + "."
+	return n
 }

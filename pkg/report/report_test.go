@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"encoding/csv"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -96,38 +95,6 @@ func TestBuildCountsAndExceptions(t *testing.T) {
 	}
 	if rep.Pairs[0].Attested {
 		t.Error("a pair with legacy copies left is attested")
-	}
-}
-
-// exceptions.csv parses back to the exceptions of report.json.
-func TestCSVParsesBackToTheExceptions(t *testing.T) {
-	cfg, st, runID := fixture(t)
-	rep, err := Build(context.Background(), cfg, st, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := rep.CSV()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(CSVHeader, rows[0]); diff != "" {
-		t.Errorf("header (-want +got):\n%s", diff)
-	}
-	var got []Exception
-	for _, r := range rows[1:] {
-		got = append(got, Exception{Pair: r[0], Key: r[1], Verdict: ledger.Verdict(r[2]), Severity: ledger.Severity(r[3]), Evidence: ledger.Evidence(r[4]), Detail: r[5]})
-	}
-	var want []Exception
-	for _, x := range rep.Exceptions {
-		x.Stores = nil
-		want = append(want, x)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("exceptions from the CSV (-report.json +csv):\n%s", diff)
 	}
 }
 

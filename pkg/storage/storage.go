@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ErrNotExist is wrapped by Get for a name that holds nothing.
@@ -38,6 +39,9 @@ type Store interface {
 type PutOptions struct {
 	// ContentType is the object's media type, if the store keeps one.
 	ContentType string
+	// RetainUntil, if set, asks for an Object Lock retention until then,
+	// where the store has one (an S3 bucket with Object Lock enabled).
+	RetainUntil time.Time
 }
 
 // Dir is a Store in a local folder.

@@ -1,0 +1,141 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+)
+
+// SNSPublisher is the one SNS call a Notifier makes; *sns.Client has it.
+type SNSPublisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Notifier announces published reports on an SNS topic: the summary, and
+// where the report is.
+type Notifier struct {
+	client SNSPublisher
+	topic  string
+}
+
+// NewNotifier returns a Notifier publishing to the topic topicARN through
+// client.
+func NewNotifier(client SNSPublisher, topicARN string) *Notifier {
+	return &Notifier{client: client, topic: topicARN}
+}
+
+// SNSOptions say how to reach SNS.
+type SNSOptions struct {
+	// Region defaults to the topic ARN's.
+	Region string
+	// Endpoint replaces SNS's endpoint (a local emulator).
+	Endpoint string
+	// HTTPClient, if set, carries the requests (set through the service's
+	// options, so that AWS_CA_BUNDLE keeps working otherwise).
+	HTTPClient aws.HTTPClient
+}
+
+// NewSNSNotifier returns a Notifier for the topic topicARN with a client
+// whose credentials come from the default AWS chain.
+func NewSNSNotifier(ctx context.Context, topicARN string, o SNSOptions) (*Notifier, error) {
+	region := o.Region
+	if region == "" {
+		// arn:aws:sns:REGION:ACCOUNT:NAME
+		parts := strings.Split(topicARN, ":")
+		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" {
+			return nil, fmt.Errorf("%q is not an SNS topic ARN", topicARN)
+		}
+		region = parts[3]
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration for SNS topic %s: %w", topicARN, err)
+	}
+	client := sns.NewFromConfig(cfg, func(so *sns.Options) {
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+		if o.HTTPClient != nil {
+			so.HTTPClient = o.HTTPClient
+		}
+	})
+	return NewNotifier(client, topicARN), nil
+}
+
+// snsMaxMessage is SNS's limit on a message's size, with room left for
+// its attributes.
+const snsMaxMessage = 250 << 10
+
+// Notification is the message a Notifier publishes for a report.
+type Notification struct {
+	Subject    string
+	Message    string
+	Attributes map[string]string
+}
+
+// NotificationOf returns what announces r, published at pub: a subject
+// line with the verdict of the run, the report's locations and summary.md,
+// and attributes a subscription can filter on (run_id, attested,
+// exceptions, critical, report).
+func NotificationOf(r *Report, pub Published) Notification {
+	subject := fmt.Sprintf("parityproof %s: ", r.RunID)
+	switch {
+	case len(r.Pairs) > 0 && r.AttestedPairs() == len(r.Pairs):
+		subject += "attested"
+	default:
+		subject += fmt.Sprintf("not attested, %d exceptions", len(r.Exceptions))
+		if c := r.Critical(); c > 0 {
+			subject += fmt.Sprintf(" (%d critical)", c)
+		}
+	}
+	msg := fmt.Sprintf("Report: %s\nreport.json: %s\n\n%s", pub.HTMLURL, pub.ReportURL, r.Summary(pub))
+	if len(msg) > snsMaxMessage {
+		cut := snsMaxMessage - 200
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "\n\n[the summary is cut short here: read it whole at " + pub.SummaryURL + "]\n"
+	}
+	attested := len(r.Pairs) > 0 && r.AttestedPairs() == len(r.Pairs)
+	return Notification{
+		Subject: subject[:min(len(subject), 100)],
+		Message: msg,
+		Attributes: map[string]string{
+			"run_id":     r.RunID,
+			"attested":   strconv.FormatBool(attested),
+			"exceptions": strconv.Itoa(len(r.Exceptions)),
+			"critical":   strconv.FormatInt(r.Critical(), 10),
+			"report":     pub.ReportURL,
+		},
+	}
+}
+
+// Notify publishes r's notification and returns SNS's message id.
+func (n *Notifier) Notify(ctx context.Context, r *Report, pub Published) (string, error) {
+	note := NotificationOf(r, pub)
+	attrs := map[string]types.MessageAttributeValue{}
+	for k, v := range note.Attributes {
+		dt := "String"
+		if k == "exceptions" || k == "critical" {
+			dt = "Number"
+		}
+		attrs[k] = types.MessageAttributeValue{DataType: aws.String(dt), StringValue: aws.String(v)}
+	}
+	out, err := n.client.Publish(ctx, &sns.PublishInput{
+		TopicArn:          aws.String(n.topic),
+		Subject:           aws.String(note.Subject),
+		Message:           aws.String(note.Message),
+		MessageAttributes: attrs,
+	})
+	if err != nil {
+		return "", fmt.Errorf("announcing the report of run %s on %s: %w", r.RunID, n.topic, err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
