@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
@@ -405,6 +406,16 @@ func TestConfigDefaultsAndProblems(t *testing.T) {
 	for _, w := range []string{"store s", "bucket is empty", "page size 1001", `retry mode "eager"`, "max attempts -1"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v does not say %q", err, w)
+		}
+	}
+}
+
+func TestRetryer(t *testing.T) {
+	for _, mode := range []RetryMode{RetryStandard, RetryAdaptive} {
+		r := newRetryer(Retry{Mode: mode, MaxAttempts: 5, MaxBackoff: time.Second})
+		_, adaptive := r.(*retry.AdaptiveMode)
+		if diff := cmp.Diff([2]any{mode == RetryAdaptive, 5}, [2]any{adaptive, r.MaxAttempts()}); diff != "" {
+			t.Errorf("%s: (-want +got) adaptive, attempts:\n%s", mode, diff)
 		}
 	}
 }
