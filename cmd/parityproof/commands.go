@@ -175,29 +175,56 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return verdictStatus(rep)
 }
 
-const attestUsage = `Usage: parityproof attest verify REPORT
+const attestUsage = `Usage: parityproof attest verify REPORT [--config FILE]
 
 Recomputes, from the evidence alone, the SHA-256 of the manifest the report
 names and of every ledger file the manifest lists, and the report's counts
-and exceptions from the ledger entries. REPORT is report.json's path or URL.
+and exceptions from the ledger entries. REPORT is report.json's path or URL
+(file://, s3://, oci://). S3 URLs are read with the default AWS credentials;
+--config lends its state and reports locations' endpoints and credentials to
+URLs under them (needed for oci:// and for emulators).
 Exit status 0 only if everything holds; otherwise 1, naming the first file
 or number that does not.
 
+Options:
 `
 
 func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fmt.Fprint(stdout, attestUsage)
-		return errHelp
+	if len(args) == 0 || args[0] != "verify" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fmt.Fprint(stdout, attestUsage)
+			return errHelp
+		}
+		return usagef("usage: parityproof attest verify REPORT [--config FILE]")
 	}
-	if len(args) != 2 || args[0] != "verify" {
-		return usagef("usage: parityproof attest verify REPORT")
+	fs := newFlagSet("attest verify", attestUsage)
+	cfgPath := fs.String("config", "", "a configuration `file` whose locations hold the report and ledger")
+	// The report may come before or after the flags.
+	var target string
+	rest := args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		target, rest = rest[0], rest[1:]
 	}
-	target := args[1]
+	if err := parseFlags(fs, rest, stdout); err != nil {
+		return err
+	}
+	if target == "" && fs.NArg() == 1 {
+		target = fs.Arg(0)
+	} else if fs.NArg() > 0 || target == "" {
+		return usagef("usage: parityproof attest verify REPORT [--config FILE]")
+	}
+	var locations []config.Location
+	if *cfgPath != "" {
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		locations = []config.Location{cfg.State, cfg.Reports}
+	}
 	if st, err := os.Stat(target); err == nil && st.IsDir() {
 		target = strings.TrimSuffix(target, "/") + "/report.json"
 	}
-	checks, err := report.Attest(ctx, fetchURL, target)
+	checks, err := report.Attest(ctx, fetcher(locations), target)
 	for _, c := range checks {
 		if c.OK {
 			fmt.Fprintf(stdout, "ok    %s\n", c.What)

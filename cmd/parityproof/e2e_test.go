@@ -563,3 +563,70 @@ reports: file://./reports
 		})
 	}
 }
+
+// TestStateInS3ReportsInOCI keeps the ledger in an S3 bucket and the report
+// in an OCI bucket, and attests the report through the configuration's
+// locations; a ledger file changed in the bucket breaks the attestation.
+func TestStateInS3ReportsInOCI(t *testing.T) {
+	e := newE2E(t)
+	ctx := context.Background()
+	for _, k := range []string{"a/1.bin", "a/2.bin", "b/1.bin"} {
+		e.putLegacy(e2eLegacyUS, k, "content of "+k, "")
+		e.putLegacy(e2eLegacySG, k, "content of "+k, "")
+		e.putTarget(k, "content of "+k, false)
+	}
+	if _, err := e.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("pp-state")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ociClient.CreateBucket(ctx, objectstorage.CreateBucketRequest{NamespaceName: common.String(e2eNS),
+		CreateBucketDetails: objectstorage.CreateBucketDetails{Name: common.String("pp-reports"), CompartmentId: common.String("ocid1.compartment.oc1..e2e")}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(e.dir, "remote")
+	path := e.config(dir, "")
+	b, _ := os.ReadFile(path)
+	b = bytes.Replace(b, []byte("state: file://./state"), []byte("state: s3://pp-state/parityproof/?region=us-east-1&path_style=true&endpoint="+e.moto.URL), 1)
+	b = bytes.Replace(b, []byte("reports: file://./reports"), []byte(fmt.Sprintf("reports: oci://pp-reports@%s/audit/?region=us-ashburn-1&profile=E2E&config_file=%s&endpoint=%s", e2eNS, e.ociConfig, e.oci.Endpoint)), 1)
+	os.WriteFile(path, b, 0o644)
+
+	code, out, errOut := e.runCLI("2026-11-28T22:00:00Z", "run", "--config", path)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var reportURL string
+	for _, line := range strings.Split(out, "\n") {
+		if u, ok := strings.CutPrefix(line, "report.json: "); ok {
+			reportURL = u
+		}
+	}
+	if !strings.HasPrefix(reportURL, "oci://pp-reports@acmecorp/audit/") {
+		t.Fatalf("report.json is at %q, want it in the OCI reports bucket\n%s", reportURL, out)
+	}
+	if code, out, _ := e.runCLI("", "attest", "verify", reportURL, "--config", path); code != 0 || !strings.Contains(out, "the report holds") {
+		t.Fatalf("attest verify: exit %d\n%s", code, out)
+	}
+	// Change one ledger file in the state bucket.
+	list, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("pp-state"), Prefix: aws.String("parityproof/runs/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var part string
+	for _, o := range list.Contents {
+		if strings.HasSuffix(*o.Key, ".jsonl.gz") {
+			part = *o.Key
+		}
+	}
+	obj, err := e.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("pp-state"), Key: aws.String(part)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	body[len(body)/2] ^= 1
+	if _, err := e.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("pp-state"), Key: aws.String(part), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = e.runCLI("", "attest", "verify", reportURL, "--config", path)
+	if code != 1 || !strings.Contains(out, "FAIL  s3://pp-state/"+part) {
+		t.Errorf("attest verify of a changed ledger: exit %d, want 1 naming s3://pp-state/%s\n%s", code, part, out)
+	}
+}
