@@ -78,6 +78,12 @@ func (s *S3) Put(ctx context.Context, name string, r io.Reader, o PutOptions) er
 	if o.ContentType != "" {
 		in.ContentType = aws.String(o.ContentType)
 	}
+	if !o.RetainUntil.IsZero() {
+		// Compliance mode: no one, the account's root included, can
+		// shorten the retention or delete the object before it ends.
+		in.ObjectLockMode = types.ObjectLockModeCompliance
+		in.ObjectLockRetainUntilDate = aws.Time(o.RetainUntil)
+	}
 	if _, err := s.client.PutObject(ctx, in); err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
