@@ -41,6 +41,9 @@ type page struct {
 
 type htmlPair struct {
 	PairReport
+	// Lead and Reasons are the statement's first sentence and the rest.
+	Lead          string
+	Reasons       []string
 	TotalBytes    int64
 	Rows          []verdictRow
 	VerdictChart  chart
@@ -77,14 +80,15 @@ type legendItem struct{ Name, Color string }
 // load.
 var (
 	htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-		"bytes":    humanBytes,
-		"count":    func(n any) string { return formatCount(toInt64(n)) },
-		"utc":      func(t time.Time) string { return t.UTC().Format(timeFormat) },
-		"join":     func(s []string) string { return strings.Join(s, ", ") },
-		"num":      func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
-		"rank":     severityRank,
-		"kind":     storeKind,
-		"legacyOf": func(x Exception) []ExceptionStore { return storesOf(x, string(ledger.Legacy)) },
+		"bytes":     humanBytes,
+		"count":     func(n any) string { return formatCount(toInt64(n)) },
+		"utc":       func(t time.Time) string { return t.UTC().Format(timeFormat) },
+		"join":      func(s []string) string { return strings.Join(s, ", ") },
+		"num":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"rank":      severityRank,
+		"hasPrefix": strings.HasPrefix,
+		"kind":      storeKind,
+		"legacyOf":  func(x Exception) []ExceptionStore { return storesOf(x, string(ledger.Legacy)) },
 		"targetOf": func(x Exception) *ExceptionStore {
 			if s := storesOf(x, string(ledger.Target)); len(s) > 0 {
 				return &s[0]
@@ -182,6 +186,7 @@ func (r *Report) HTML(pub Published) ([]byte, error) {
 
 func htmlPairOf(r *Report, pr *PairReport) htmlPair {
 	hp := htmlPair{PairReport: *pr, Evidence: evidenceRows(pr)}
+	_, hp.Lead, hp.Reasons = statementParts(pr, r.Complete)
 	for _, v := range ledger.Verdicts {
 		hp.TotalBytes += pr.Bytes[v]
 	}

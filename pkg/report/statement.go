@@ -13,40 +13,48 @@ import (
 // compliance lead can forward: what was proven, or what stands in the way.
 // Attest recomputes the first result from the ledger alone.
 func attestation(p *PairReport, complete bool) (bool, string) {
+	attested, lead, reasons := statementParts(p, complete)
+	return attested, strings.Join(append([]string{lead}, reasons...), " ")
+}
+
+// statementParts returns whether a pair is attested, the statement's first
+// sentence, and the sentences that say why not (or what else holds), worst
+// first.
+func statementParts(p *PairReport, complete bool) (bool, string, []string) {
 	v := p.Verdicts
 	deleted, extra := v[ledger.Deleted], v[ledger.Extra]
 	remaining := p.Objects - deleted - extra
 	switch {
 	case !complete:
-		return false, fmt.Sprintf("Pair %s is not attested: the run did not cover its whole scope.", p.Name)
+		return false, fmt.Sprintf("Pair %s is not attested: the run did not cover its whole scope.", p.Name), nil
 	case p.Objects == 0:
-		return false, fmt.Sprintf("Pair %s is not attested: no object was found in its scope.", p.Name)
+		return false, fmt.Sprintf("Pair %s is not attested: no object was found in its scope.", p.Name), nil
 	case remaining == 0 && deleted == 0:
-		return false, fmt.Sprintf("Pair %s is not attested: %s only ever in %s were found, none that a legacy store held.", p.Name, objects(extra), p.Target)
+		return false, fmt.Sprintf("Pair %s is not attested: %s only ever in %s were found, none that a legacy store held.", p.Name, objects(extra), p.Target), nil
 	case remaining == 0:
-		s := fmt.Sprintf("Pair %s is attested: all %s (%s) were proven identical to their copies in %s before they were deleted; the deletion of every legacy copy (all versions, in %s) is confirmed; and the copies in %s still match what was proven.",
+		lead := fmt.Sprintf("Pair %s is attested: all %s (%s) were proven identical to their copies in %s before they were deleted; the deletion of every legacy copy (all versions, in %s) is confirmed; and the copies in %s still match what was proven.",
 			p.Name, objects(deleted), humanBytes(p.Bytes[ledger.Deleted]), p.Target, storeList(p.Legacy), p.Target)
+		var more []string
 		if extra > 0 {
-			s += fmt.Sprintf(" %s also holds %s that no legacy store ever held (extra); they do not affect the attestation.", p.Target, objects(extra))
+			more = append(more, fmt.Sprintf("%s also holds %s that no legacy store ever held (extra); they do not affect the attestation.", p.Target, objects(extra)))
 		}
-		return true, s
+		return true, lead, more
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Pair %s is not attested: %d of its %s are not deleted with parity proven.", p.Name, remaining, count(p.Objects-extra, "1 legacy object", "%d legacy objects"))
+	lead := fmt.Sprintf("Pair %s is not attested: %d of its %s are not deleted with parity proven.", p.Name, remaining, count(p.Objects-extra, "1 legacy object", "%d legacy objects"))
+	var why []string
 	for _, r := range reasons {
 		if n := v[r.verdict]; n > 0 {
-			b.WriteString(" ")
+			s := fmt.Sprintf(r.text, count(n, r.one, r.many), p.Target) + fmt.Sprintf(" (%s).", r.verdict)
 			if r.verdict.Severity() == ledger.Critical {
-				b.WriteString("Critical: ")
+				s = "Critical: " + s
 			}
-			fmt.Fprintf(&b, r.text, count(n, r.one, r.many), p.Target)
-			fmt.Fprintf(&b, " (%s).", r.verdict)
+			why = append(why, s)
 		}
 	}
 	if deleted > 0 {
-		fmt.Fprintf(&b, " %s already deleted with parity proven.", count(deleted, "1 object is", "%d objects are"))
+		why = append(why, count(deleted, "1 object is", "%d objects are")+" already deleted with parity proven.")
 	}
-	return false, b.String()
+	return false, lead, why
 }
 
 // reasons say, worst first, what each verdict that stands in the way of an

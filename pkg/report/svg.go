@@ -152,7 +152,7 @@ var burnSeries = []struct {
 // burnChart draws one pair's burn-down across runs: a column per run,
 // stacked from the legacy objects (or bytes) remaining to those deleted.
 func burnChart(pair string, points []HistoryPoint, bytes bool) chart {
-	const left, right, top, bottom = 80, 12, 12, 36
+	const left, right, top, bottom = 80, 12, 20, 36
 	h := 220
 	unit, format := "objects", formatCount
 	if bytes {
@@ -194,6 +194,7 @@ func burnChart(pair string, points []HistoryPoint, bytes bool) chart {
 		c.Lines = append(c.Lines, line{X1: left, Y1: y, X2: left + plotW, Y2: y})
 		c.Labels = append(c.Labels, label{X: left - 6, Y: y + 4, Text: format(int64(float64(scale) * f)), Anchor: "end"})
 	}
+	c.Labels = append(c.Labels, label{X: 4, Y: top - 2, Text: unit, Anchor: "start"})
 	n := max(1, len(points))
 	slot := plotW / float64(n)
 	colW := math.Min(48, slot*0.7)

@@ -1,0 +1,51 @@
+package chromium
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestConsoleMessages(t *testing.T) {
+	log := `[1:2:1129/034023.575620:ERROR:dbus/bus.cc:405] Failed to connect to the bus
+[30923:30923:1129/034033.173603:INFO:CONSOLE:1] "boom", source: file:///tmp/t2.html (1)
+[30923:30923:1129/034033.173808:INFO:CONSOLE:12] "Uncaught ReferenceError: f is not defined", source: file:///tmp/a b.html (12)
+[30923:30923:1129/034033.173808:INFO:CONSOLE(7)] "old style", source: file:///tmp/c.html (7)
+`
+	want := []ConsoleMessage{
+		{Text: "boom", Source: "file:///tmp/t2.html", Line: 1},
+		{Text: "Uncaught ReferenceError: f is not defined", Source: "file:///tmp/a b.html", Line: 12},
+		{Text: "old style", Source: "file:///tmp/c.html", Line: 7},
+	}
+	if diff := cmp.Diff(want, consoleMessages(log)); diff != "" {
+		t.Errorf("console messages (-want +got):\n%s", diff)
+	}
+}
+
+// The browser runs a page's script, returns its DOM, and reports what the
+// page wrote to the console.
+func TestOpenReportsDOMAndConsole(t *testing.T) {
+	exe := Require(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "p.html")
+	os.WriteFile(page, []byte(`<!DOCTYPE html><html><head><title>t</title></head><body><p id="x">before</p>`+
+		`<script>document.getElementById("x").textContent = "after"; console.error("planted");</script></body></html>`), 0o644)
+	shot := filepath.Join(dir, "p.png")
+	p, err := Open(context.Background(), exe, "file://"+page, Options{Screenshot: shot, Width: 400, Height: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]ConsoleMessage{{Text: "planted", Source: "file://" + page, Line: 1}}, p.Console); diff != "" {
+		t.Errorf("console (-want +got):\n%s", diff)
+	}
+	if want := `<p id="x">after</p>`; !strings.Contains(p.DOM, want) {
+		t.Errorf("the DOM lacks %s:\n%s", want, p.DOM)
+	}
+	if st, err := os.Stat(shot); err != nil || st.Size() == 0 {
+		t.Errorf("screenshot: %v", err)
+	}
+}
