@@ -96,7 +96,10 @@ func TestHTMLFiltersAndSortsFromTheLink(t *testing.T) {
 	}
 	d := parseDoc(t, []byte(page.DOM))
 	var shown, hidden []string
-	for _, tr := range d.all(func(n *html.Node) bool { _, ok := attr(n, "data-verdict"); return n.Data == "tr" && inExceptions(n) && ok }) {
+	for _, tr := range d.all(func(n *html.Node) bool {
+		_, ok := attr(n, "data-verdict")
+		return n.Data == "tr" && inExceptions(n) && ok
+	}) {
 		key := text(children(tr, "td")[3])
 		if _, ok := attr(tr, "hidden"); ok {
 			hidden = append(hidden, key)
