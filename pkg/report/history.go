@@ -85,6 +85,9 @@ func pointOf(r *Report, reportURL string) HistoryPoint {
 // cannot be read is left out with a warning: the burn-down illustrates,
 // the ledger proves.
 func history(ctx context.Context, st storage.Store, r *Report, log *slog.Logger) ([]HistoryPoint, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	var points []HistoryPoint
 	if st != nil {
 		names, err := st.List(ctx, "")

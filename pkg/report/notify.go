@@ -97,11 +97,7 @@ func NotificationOf(r *Report, pub Published) Notification {
 	}
 	msg := fmt.Sprintf("Report: %s\nreport.json: %s\n\n%s", pub.HTMLURL, pub.ReportURL, r.Summary(pub))
 	if len(msg) > snsMaxMessage {
-		cut := snsMaxMessage - 200
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut] + "\n\n[the summary is cut short here: read it whole at " + pub.SummaryURL + "]\n"
+		msg = cutUTF8(msg, snsMaxMessage-1024) + "\n\n[the summary is cut short here: read it whole at " + pub.SummaryURL + "]\n"
 	}
 	attested := len(r.Pairs) > 0 && r.AttestedPairs() == len(r.Pairs)
 	return Notification{
@@ -115,6 +111,18 @@ func NotificationOf(r *Report, pub Published) Notification {
 			"report":     pub.ReportURL,
 		},
 	}
+}
+
+// cutUTF8 returns the longest prefix of s of at most n bytes that ends
+// between two characters.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Notify publishes r's notification and returns SNS's message id.

@@ -129,6 +129,9 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 	for _, fn := range opts {
 		fn(&o)
 	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
 	if cfg == nil || state == nil || runID == "" {
 		return nil, errors.New("building a report needs a configuration, a state location and a run id")
 	}

@@ -32,15 +32,28 @@ func statementParts(p *PairReport, complete bool) (bool, string, []string) {
 	case remaining == 0 && deleted == 0:
 		return false, fmt.Sprintf("Pair %s is not attested: %s only ever in %s were found, none that a legacy store held.", p.Name, objects(extra), p.Target), nil
 	case remaining == 0:
-		lead := fmt.Sprintf("Pair %s is attested: all %s (%s) were proven identical to their copies in %s before they were deleted; the deletion of every legacy copy (all versions, in %s) is confirmed; and the copies in %s still match what was proven.",
-			p.Name, objects(deleted), humanBytes(p.Bytes[ledger.Deleted]), p.Target, storeList(p.Legacy), p.Target)
+		what := fmt.Sprintf("all %d objects (%s) were proven identical to their copies", deleted, humanBytes(p.Bytes[ledger.Deleted]))
+		copies, match := "copies", "match"
+		if deleted == 1 {
+			what = fmt.Sprintf("its 1 object (%s) was proven identical to its copy", humanBytes(p.Bytes[ledger.Deleted]))
+			copies, match = "copy", "matches"
+		}
+		lead := fmt.Sprintf("Pair %s is attested: %s in %s before it was deleted; the deletion of every legacy copy (all versions, in %s) is confirmed; and the %s in %s still %s what was proven.",
+			p.Name, what, p.Target, storeList(p.Legacy), copies, p.Target, match)
+		if deleted > 1 {
+			lead = strings.Replace(lead, "before it was deleted", "before they were deleted", 1)
+		}
 		var more []string
 		if extra > 0 {
 			more = append(more, fmt.Sprintf("%s also holds %s that no legacy store ever held (extra); they do not affect the attestation.", p.Target, objects(extra)))
 		}
 		return true, lead, more
 	}
-	lead := fmt.Sprintf("Pair %s is not attested: %d of its %s are not deleted with parity proven.", p.Name, remaining, count(p.Objects-extra, "1 legacy object", "%d legacy objects"))
+	verb := "are"
+	if remaining == 1 {
+		verb = "is"
+	}
+	lead := fmt.Sprintf("Pair %s is not attested: %d of its %s %s not deleted with parity proven.", p.Name, remaining, count(p.Objects-extra, "1 legacy object", "%d legacy objects"), verb)
 	var why []string
 	for _, r := range reasons {
 		if n := v[r.verdict]; n > 0 {
