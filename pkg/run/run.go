@@ -11,6 +11,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -179,6 +180,7 @@ func (r *Runner) Run(ctx context.Context, restart bool) (*Result, error) {
 	}
 	type job struct{ pair, shard string }
 	jobs := make(chan job)
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -207,6 +209,9 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	if firstErr == nil {
+		firstErr = parent.Err() // interrupted: shards stopped at their checkpoints
+	}
 	if firstErr != nil {
 		return nil, fmt.Errorf("run %s could not complete (it resumes where it stopped): %w", rec.RunID, firstErr)
 	}
@@ -326,7 +331,7 @@ func (r *Runner) Finish(ctx context.Context, rec *Record) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.st.Put(ctx, manifestName(rec.RunID), bytesReader(b), storage.PutOptions{ContentType: "application/json"}); err != nil {
+	if err := r.st.Put(ctx, manifestName(rec.RunID), bytes.NewReader(b), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return nil, err
 	}
 	if err := putJSON(ctx, r.st, finishedName(rec.RunID), finished{FinishedAt: r.opts.Now().UTC().Truncate(time.Second)}); err != nil {

@@ -303,3 +303,25 @@ func (c *cancelAfterPuts) Put(ctx context.Context, name string, r io.Reader, o s
 	}
 	return c.Store.Put(ctx, name, r, o)
 }
+
+// A run whose context is cancelled (Ctrl-C, SIGTERM) stops at its shards'
+// checkpoints with an error that says so, and completes when run again.
+func TestInterruptedRunSaysSoAndResumes(t *testing.T) {
+	cfg := loadConfig(t)
+	w := newWorld(50)
+	st, _ := storage.NewDir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	gate := &cancelAfterPuts{Store: st, cancel: cancel}
+	gate.left.Store(6)
+	_, err := newRunner(t, cfg, w, gate, day1).Run(ctx, false)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "could not complete (it resumes where it stopped)") {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	res, err := newRunner(t, cfg, w, st, day1).Run(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(verdicts(t, st, res)); n != 50 {
+		t.Errorf("resumed run judged %d keys, want 50", n)
+	}
+}

@@ -13,8 +13,6 @@ import (
 	"github.com/parityproof/parityproof/pkg/storage"
 )
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
 // RunShard verifies one shard from its checkpoint to its end, writing a
 // ledger part and a checkpoint every CheckpointEvery entries. When ctx ends
 // first (a Lambda's deadline), it returns Done false and the cursor of the
