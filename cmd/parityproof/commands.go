@@ -160,7 +160,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("no complete run at %s", cfg.State)
 		}
 	}
-	rep, err := report.Build(ctx, cfg, state, id)
+	rep, err := report.Build(ctx, cfg, state, id, report.WithHistory(reports))
 	if errors.Is(err, storage.ErrNotExist) {
 		return usagef("%v", err)
 	}
