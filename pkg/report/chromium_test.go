@@ -136,3 +136,26 @@ func inExceptions(n *html.Node) bool {
 	}
 	return false
 }
+
+// A report with nothing to except — every pair attested — has no
+// exceptions table for the script to work on, and still runs cleanly.
+func TestHTMLOfAnAttestedRunInChromium(t *testing.T) {
+	exe := chromium.Require(t)
+	rep := attestedReport()
+	page, err := rep.HTML(Published{ReportURL: "file:///r/report.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := chromium.Open(context.Background(), exe, "file://"+path, chromium.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range p.Console {
+		t.Errorf("console: %s", m)
+	}
+	checkReportPage(t, parseDoc(t, []byte(p.DOM)), rep, Published{ReportURL: "file:///r/report.json"})
+}

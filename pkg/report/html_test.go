@@ -330,3 +330,33 @@ func TestHTMLEscapesKeysAndDetails(t *testing.T) {
 		t.Errorf("the exception row reads %q, want the key and detail as text", got)
 	}
 }
+
+// attestedReport is a run in which every pair is attested.
+func attestedReport() *Report {
+	p := pairWith(map[ledger.Verdict]int64{ledger.Deleted: 40, ledger.Extra: 1})
+	p.Evidence = map[ledger.Evidence]int64{ledger.EvidenceMD5: 40, ledger.EvidenceNone: 1}
+	p.Attested, p.Statement = attestation(p, true)
+	r := &Report{Schema: Schema, RunID: "20261201T220000Z-0000", ToolVersion: "test", Complete: true, ConfigDigest: "c0ffee",
+		Pairs: []PairReport{*p}, Exceptions: []Exception{}, Ledger: LedgerRef{Manifest: "file:///s/runs/x/manifest.json", SHA256: "abc"},
+		Scope: Scope{ConfigDigest: "c0ffee", Stores: []StoreScope{{Pair: p.Name, Role: "legacy", Name: "legacy-us", Type: "s3", Bucket: "b"}}}}
+	r.Totals = Totals{Objects: p.Objects, Verdicts: p.Verdicts}
+	r.History = []HistoryPoint{pointOf(r, "")}
+	return r
+}
+
+func TestHTMLOfAnAttestedRun(t *testing.T) {
+	rep := attestedReport()
+	pub := Published{ReportURL: "file:///r/report.json"}
+	b, err := rep.HTML(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parseDoc(t, b)
+	checkReportPage(t, d, rep, pub)
+	if h := d.byID("headline"); h == nil || !hasClass(h, "ok") || text(h) != "Attested: the pair is attested; 0 exceptions." {
+		t.Errorf("headline: %+v, want the ok class and the text 'Attested: the pair is attested; 0 exceptions.'", h)
+	}
+	if n := d.byID("exceptions"); n == nil || !strings.Contains(text(n), "No exceptions") {
+		t.Error("the exceptions section does not say there are none")
+	}
+}
