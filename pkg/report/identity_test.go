@@ -81,9 +81,10 @@ pairs:
 	if diff := cmp.Diff(want, IdentifyOptionsFor(cfg)); diff != "" {
 		t.Errorf("with credentials (-want +got):\n%s", diff)
 	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_CONFIG_FILE", "")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"} {
+		t.Setenv(k, "")
+	}
 	t.Setenv("HOME", t.TempDir())
 	want.AWS = false
 	if diff := cmp.Diff(want, IdentifyOptionsFor(cfg)); diff != "" {

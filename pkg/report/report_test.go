@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -150,4 +151,14 @@ func TestAttestHoldsAndCatchesAFlippedByte(t *testing.T) {
 func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// A run that is not there is a storage.ErrNotExist, which the command
+// line turns into a usage error.
+func TestBuildOfAnUnknownRun(t *testing.T) {
+	cfg, st, _ := fixture(t)
+	_, err := Build(context.Background(), cfg, st, "20991231T000000Z-0000")
+	if !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("got %v, want an error wrapping storage.ErrNotExist", err)
+	}
 }
