@@ -47,6 +47,28 @@ type OCIIdentity struct {
 // IsZero reports whether nothing is known.
 func (id *Identity) IsZero() bool { return id == nil || (id.AWS == nil && len(id.OCI) == 0) }
 
+// String says who ran parityproof in one line, "" when unknown.
+func (id *Identity) String() string {
+	if id.IsZero() {
+		return ""
+	}
+	var parts []string
+	if id.AWS != nil {
+		parts = append(parts, "AWS "+id.AWS.ARN)
+	}
+	for _, o := range id.OCI {
+		switch {
+		case o.User != "":
+			parts = append(parts, "OCI "+o.User)
+		case o.Auth == config.AuthAPIKey:
+			parts = append(parts, "OCI profile "+o.Profile+" (user unknown)")
+		default:
+			parts = append(parts, "OCI "+strings.ReplaceAll(o.Auth, "_", " "))
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
 // IdentifyOptions say where to look for who is running parityproof.
 type IdentifyOptions struct {
 	// AWS asks STS GetCallerIdentity, with the default credential chain.

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/parityproof/parityproof/pkg/config"
 	"github.com/parityproof/parityproof/pkg/ledger"
 )
 
@@ -148,26 +147,4 @@ func codeSpan(s string) string {
 		s = " " + s + " "
 	}
 	return fence + s + fence
-}
-
-// String says who ran parityproof in one line, "" when unknown.
-func (id *Identity) String() string {
-	if id.IsZero() {
-		return ""
-	}
-	var parts []string
-	if id.AWS != nil {
-		parts = append(parts, "AWS "+id.AWS.ARN)
-	}
-	for _, o := range id.OCI {
-		switch {
-		case o.User != "":
-			parts = append(parts, "OCI "+o.User)
-		case o.Auth == config.AuthAPIKey:
-			parts = append(parts, "OCI profile "+o.Profile+" (user unknown)")
-		default:
-			parts = append(parts, "OCI "+strings.ReplaceAll(o.Auth, "_", " "))
-		}
-	}
-	return strings.Join(parts, " and ")
 }
