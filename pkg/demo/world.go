@@ -59,7 +59,7 @@ func startWorld(ctx context.Context, dir string) (*world, error) {
 		return nil, fmt.Errorf("starting the S3 emulator: %w", err)
 	}
 	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
-	w.s3srv = &http.Server{Handler: faker.Server()}
+	w.s3srv = &http.Server{Handler: fixVersionListings(faker.Server())}
 	go w.s3srv.Serve(ln)
 	w.s3Endpoint = "http://" + ln.Addr().String()
 	w.s3 = s3.New(s3.Options{
