@@ -93,6 +93,12 @@ func runAndReport(ctx context.Context, cfg *config.Config, o pipeline.Options, q
 		return usageError{err}
 	}
 	printResult(stdout, out.Report, out.Published)
+	switch {
+	case out.NotifyErr != nil:
+		fmt.Fprintf(stderr, "parityproof: the report is published, but notifying %s failed: %v\n", cfg.Notify.SNSTopic, out.NotifyErr)
+	case out.Notified != "":
+		fmt.Fprintf(stdout, "notified %s (message %s)\n", cfg.Notify.SNSTopic, out.Notified)
+	}
 	return verdictStatus(out.Report)
 }
 

@@ -29,6 +29,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
@@ -582,8 +585,30 @@ func TestStateInS3ReportsInOCI(t *testing.T) {
 		CreateBucketDetails: objectstorage.CreateBucketDetails{Name: common.String("pp-reports"), CompartmentId: common.String("ocid1.compartment.oc1..e2e")}}); err != nil {
 		t.Fatal(err)
 	}
+	// A compliance inbox: an SQS queue subscribed to the report topic.
+	awsCfg := aws.Config{Region: motoserver.Region, HTTPClient: &http.Client{},
+		Credentials: credentials.StaticCredentialsProvider{Value: aws.Credentials{AccessKeyID: motoserver.AccessKeyID, SecretAccessKey: motoserver.SecretAccessKey}}}
+	snsc := sns.NewFromConfig(awsCfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(e.moto.URL) })
+	sqsc := sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(e.moto.URL) })
+	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("parityproof-reports")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("compliance-inbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(qa.Attributes["QueueArn"]),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+
 	dir := filepath.Join(e.dir, "remote")
-	path := e.config(dir, "")
+	path := e.config(dir, fmt.Sprintf("notify: {sns_topic: %q, endpoint: %q}\n", *topic.TopicArn, e.moto.URL))
 	b, _ := os.ReadFile(path)
 	b = bytes.Replace(b, []byte("state: file://./state"), []byte("state: s3://pp-state/parityproof/?region=us-east-1&path_style=true&endpoint="+e.moto.URL), 1)
 	b = bytes.Replace(b, []byte("reports: file://./reports"), []byte(fmt.Sprintf("reports: oci://pp-reports@%s/audit/?region=us-ashburn-1&profile=E2E&config_file=%s&endpoint=%s", e2eNS, e.ociConfig, e.oci.Endpoint)), 1)
@@ -604,6 +629,16 @@ func TestStateInS3ReportsInOCI(t *testing.T) {
 	}
 	if code, out, _ := e.runCLI("", "attest", "verify", reportURL, "--config", path); code != 0 || !strings.Contains(out, "the report holds") {
 		t.Fatalf("attest verify: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "notified "+*topic.TopicArn) {
+		t.Errorf("the run says nothing of its notification:\n%s", out)
+	}
+	msgs, err := sqsc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs.Messages) != 1 || !strings.Contains(aws.ToString(msgs.Messages[0].Body), reportURL) {
+		t.Errorf("the compliance inbox got %d messages, want one naming %s: %+v", len(msgs.Messages), reportURL, msgs.Messages)
 	}
 	// Change one ledger file in the state bucket.
 	list, err := e.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("pp-state"), Prefix: aws.String("parityproof/runs/")})

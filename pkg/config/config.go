@@ -33,6 +33,16 @@ type Config struct {
 	Reports    Location
 	Policy     Policy
 	Run        RunOptions
+	Notify     Notify
+}
+
+// Notify says whom to tell when a report is published.
+type Notify struct {
+	// SNSTopic is the ARN of an SNS topic that receives each report's
+	// summary and location; "" for none.
+	SNSTopic string
+	// Endpoint replaces SNS's endpoint (a local emulator).
+	Endpoint string
 }
 
 // StoreType is the kind of a store.
@@ -310,6 +320,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 		},
 		"policy": func(n *yaml.Node, field string) { p.policy(n, field, &cfg.Policy) },
 		"run":    func(n *yaml.Node, field string) { p.run(n, field, &cfg.Run) },
+		"notify": func(n *yaml.Node, field string) { p.notify(n, field, &cfg.Notify) },
 	}, "stores", "pairs")
 	if pairsNode != nil {
 		p.pairs(pairsNode, "pairs", cfg)
@@ -542,6 +553,25 @@ func (p *parser) policy(n *yaml.Node, path string, pol *Policy) {
 		},
 		"accept_asserted_checksums": func(n *yaml.Node, f string) { p.boolean(n, f, &pol.AcceptAssertedChecksums) },
 	})
+}
+
+var snsTopicRE = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+
+func (p *parser) notify(n *yaml.Node, path string, nt *Notify) {
+	p.fields(n, path, map[string]func(*yaml.Node, string){
+		"sns_topic": func(n *yaml.Node, f string) {
+			p.str(n, f, &nt.SNSTopic)
+			if nt.SNSTopic != "" && !snsTopicRE.MatchString(nt.SNSTopic) {
+				p.problem(n, f, "%q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", nt.SNSTopic)
+			}
+		},
+		"endpoint": func(n *yaml.Node, f string) {
+			p.str(n, f, &nt.Endpoint)
+			if err := checkEndpoint(nt.Endpoint); err != nil {
+				p.problem(n, f, "%v", err)
+			}
+		},
+	}, "sns_topic")
 }
 
 func (p *parser) run(n *yaml.Node, path string, r *RunOptions) {

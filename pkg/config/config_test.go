@@ -113,7 +113,7 @@ func TestParseRejectsBrokenConfigurations(t *testing.T) {
 		{"not YAML", "stores: [", []string{`c.yaml:1:0: not valid YAML: line 1: did not find expected node content`}},
 		{"empty file", "", []string{`c.yaml: the file is empty; it needs at least stores and pairs`}},
 		{"unknown top-level field", base(func(s string) string { return s + "retention: 30d\n" }),
-			[]string{`c.yaml:37:1: retention: unknown field (known: pairs, policy, reports, run, state, stores)`}},
+			[]string{`c.yaml:37:1: retention: unknown field (known: notify, pairs, policy, reports, run, state, stores)`}},
 		{"unknown store field", base(func(s string) string {
 			return strings.Replace(s, "    path_style: true\n", "    path_style: true\n    storage_class: GLACIER\n", 1)
 		}),
@@ -172,6 +172,8 @@ pairs: [{name: p, target: a}]
 			return strings.Replace(s, "    region: us-ashburn-1\n", "    region: us-sanjose-1\n", 1)
 		}),
 			[]string{`c.yaml:28:13: pairs[0].target: store "oci-us" is in region us-sanjose-1, outside policy.allowed_target_regions (us-ashburn-1, us-phoenix-1)`}},
+		{"bad SNS topic", base(func(s string) string { return s + "notify: {sns_topic: parityproof-reports}\n" }),
+			[]string{`c.yaml:37:21: notify.sns_topic: "parityproof-reports" is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`}},
 		{"workers zero", base(func(s string) string { return strings.Replace(s, "workers: 8", "workers: 0", 1) }),
 			[]string{`c.yaml:36:12: run.workers: must be a whole number of at least 1, not the value "0"`}},
 		{"pairs is a mapping", `

@@ -35,6 +35,10 @@ type Options struct {
 type Outcome struct {
 	Report    *report.Report
 	Published report.Published
+	// Notified is the SNS message id of the notification, if one was sent;
+	// NotifyErr says why it could not be (the report is published anyway).
+	Notified  string
+	NotifyErr error
 }
 
 // ErrIncomplete wraps the errors of a run that could not complete: it stays
@@ -68,7 +72,9 @@ func Execute(ctx context.Context, cfg *config.Config, o Options) (*Outcome, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 	}
-	rep, err := report.Build(ctx, cfg, state, res.Record.RunID)
+	id := report.Identify(ctx, report.IdentifyOptionsFor(cfg), o.Logger)
+	rep, err := report.Build(ctx, cfg, state, res.Record.RunID,
+		report.WithHistory(reports), report.WithIdentity(id), report.WithLogger(o.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the report of run %s: %w", ErrIncomplete, res.Record.RunID, err)
 	}
@@ -76,5 +82,22 @@ func Execute(ctx context.Context, cfg *config.Config, o Options) (*Outcome, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: publishing the report of run %s: %w", ErrIncomplete, res.Record.RunID, err)
 	}
-	return &Outcome{Report: rep, Published: pub}, nil
+	out := &Outcome{Report: rep, Published: pub}
+	if cfg.Notify.SNSTopic != "" {
+		out.Notified, out.NotifyErr = notify(ctx, cfg.Notify, rep, pub)
+		if out.NotifyErr != nil {
+			o.Logger.Error("the report is published, but the SNS notification failed", "topic", cfg.Notify.SNSTopic, "err", out.NotifyErr)
+		}
+	}
+	return out, nil
+}
+
+// notify publishes the report's summary to the configured SNS topic and
+// returns the message id.
+func notify(ctx context.Context, n config.Notify, rep *report.Report, pub report.Published) (string, error) {
+	nt, err := report.NewSNSNotifier(ctx, n.SNSTopic, report.SNSOptions{Endpoint: n.Endpoint})
+	if err != nil {
+		return "", err
+	}
+	return nt.Notify(ctx, rep, pub)
 }
