@@ -52,8 +52,9 @@ type Writer struct {
 	digest hash.Hash
 	count  countingWriter
 	zw     *gzip.Writer
+	line   []byte // the entry being written
 	buf    bytes.Buffer
-	enc    *json.Encoder
+	enc    *json.Encoder // for what appendEntry refuses
 	d      Digest
 	closed bool
 }
@@ -94,11 +95,19 @@ func (w *Writer) Write(e *Entry) error {
 	if !e.Verdict.Valid() {
 		return fmt.Errorf("writing ledger entry %q: invalid verdict %q", e.Key, e.Verdict)
 	}
-	w.buf.Reset()
-	if err := w.enc.Encode(e); err != nil {
-		return fmt.Errorf("encoding ledger entry %q: %w", e.Key, err)
+	line, ok := appendEntry(w.line[:0], e)
+	if ok {
+		line = append(line, '\n')
+		w.line = line
+	} else {
+		// encoding/json says what is wrong with e.
+		w.buf.Reset()
+		if err := w.enc.Encode(e); err != nil {
+			return fmt.Errorf("encoding ledger entry %q: %w", e.Key, err)
+		}
+		line = w.buf.Bytes()
 	}
-	if _, err := w.zw.Write(w.buf.Bytes()); err != nil {
+	if _, err := w.zw.Write(line); err != nil {
 		return fmt.Errorf("writing ledger entry %q: %w", e.Key, err)
 	}
 	if w.d.Entries == 0 {
@@ -138,6 +147,7 @@ type Reader struct {
 	last     string
 	pageSize int
 	page     []Entry
+	dec      decoder
 	err      error
 }
 
@@ -197,13 +207,11 @@ func (r *Reader) decode(e *Entry) error {
 		return err
 	}
 	r.line++
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(e); err != nil {
-		return fmt.Errorf("ledger %s line %d: %w", r.name, r.line, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("ledger %s line %d: more than one JSON value on the line", r.name, r.line)
+	if !r.dec.entry(line, e) {
+		*e = Entry{}
+		if err := decodeJSON(line, e); err != nil {
+			return fmt.Errorf("ledger %s line %d: %w", r.name, r.line, err)
+		}
 	}
 	if e.Verdict == "" {
 		return fmt.Errorf("ledger %s line %d: entry %q has no verdict", r.name, r.line, e.Key)
@@ -212,6 +220,21 @@ func (r *Reader) decode(e *Entry) error {
 		return &OrderError{Source: fmt.Sprintf("ledger %s line %d", r.name, r.line), Prev: r.last, Key: e.Key}
 	}
 	r.last = e.Key
+	return nil
+}
+
+// decodeJSON decodes a line into e with encoding/json, rejecting unknown
+// fields and anything after the entry. It decodes what the fast decoder
+// leaves, and decides what a ledger line means.
+func decodeJSON(line []byte, e *Entry) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(e); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value on the line")
+	}
 	return nil
 }
 

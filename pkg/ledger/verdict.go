@@ -105,13 +105,22 @@ const (
 	EvidenceNone            Evidence = "none"
 )
 
-var evidences = map[Evidence]bool{
-	EvidenceCRC64NVME: true, EvidenceCRC32C: true, EvidenceCRC32: true,
-	EvidenceSHA256: true, EvidenceSHA384: true, EvidenceSHA1: true,
-	EvidenceMD5: true, EvidenceMultipartMD5: true, EvidenceMultipartCRC32C: true,
-	EvidenceMultipartCRC32: true, EvidenceMultipartSHA1: true, EvidenceMultipartSHA256: true,
-	EvidenceDeep: true, EvidenceAsserted: true, EvidenceSize: true, EvidenceNone: true,
+// evidenceList lists every kind of evidence.
+var evidenceList = []Evidence{
+	EvidenceCRC64NVME, EvidenceCRC32C, EvidenceCRC32,
+	EvidenceSHA256, EvidenceSHA384, EvidenceSHA1,
+	EvidenceMD5, EvidenceMultipartMD5, EvidenceMultipartCRC32C,
+	EvidenceMultipartCRC32, EvidenceMultipartSHA1, EvidenceMultipartSHA256,
+	EvidenceDeep, EvidenceAsserted, EvidenceSize, EvidenceNone,
 }
+
+var evidences = func() map[Evidence]bool {
+	m := make(map[Evidence]bool)
+	for _, e := range evidenceList {
+		m[e] = true
+	}
+	return m
+}()
 
 // Strong reports whether the evidence proves parity on its own: a checksum
 // the stores computed, or content read and hashed. Asserted metadata
