@@ -13,8 +13,8 @@ import (
 // decoder decodes ledger lines in the form appendEntry writes them, without
 // encoding/json. It accepts only a narrow form of JSON: no whitespace,
 // members in declaration order with none repeated, strings with no invalid
-// UTF-8 and no surrogate escapes, integers of at most 18 digits, no nulls
-// and no empty arrays. Whatever else it meets, it reports false, and the
+// UTF-8 and no surrogate escapes, integers with no fraction or exponent,
+// no nulls and no empty arrays. Whatever else it meets, it reports false, and the
 // Reader decodes the line with encoding/json instead, so errors and edge
 // cases are encoding/json's. Every line it accepts, encoding/json (with
 // unknown fields disallowed) accepts too and decodes to the same entry:
@@ -26,11 +26,11 @@ type decoder struct {
 	i int    // the cursor in b
 
 	// Reused between lines: what arrays are decoded into before they are
-	// copied out at their length, and unescaped strings.
+	// copied out at their length (see list), and unescaped strings.
 	stores      []StoreFingerprint
 	comparisons []Comparison
 	checksums   []inventory.Checksum
-	strs        []string
+	heldBy      []string
 	text        []byte
 
 	// names holds strings seen that repeat from entry to entry, so that
@@ -56,11 +56,11 @@ func (d *decoder) entry(line []byte, e *Entry) bool {
 		case "detail":
 			return d.string(&e.Detail)
 		case "stores":
-			return d.storeList(&e.Stores)
+			return list(d, &e.Stores, &d.stores, d.store)
 		case "comparisons":
-			return d.comparisonList(&e.Comparisons)
+			return list(d, &e.Comparisons, &d.comparisons, d.comparison)
 		case "held_by":
-			return d.nameList(&e.HeldBy)
+			return list(d, &e.HeldBy, &d.heldBy, d.name)
 		case "proven_at":
 			e.ProvenAt = new(Proof)
 			return d.proof(e.ProvenAt)
@@ -75,13 +75,27 @@ func (d *decoder) entry(line []byte, e *Entry) bool {
 
 // The members of each object, in the order encoding/json writes them.
 var (
-	entryFields = []string{"key", "verdict", "evidence", "detail", "stores", "comparisons", "held_by", "proven_at", "deleted_at"}
-	storeFields = []string{"store", "role", "key", "presence", "size", "etag", "checksums", "encryption", "part_count", "part_size",
-		"version_id", "noncurrent_versions", "unfinished_uploads", "storage_tier", "archival_state", "archived", "created", "modified"}
-	checksumFields   = []string{"algorithm", "type", "value", "parts", "part_size", "source"}
-	comparisonFields = []string{"store", "evidence", "result", "legacy", "target", "carried"}
-	proofFields      = []string{"at", "evidence", "size", "checksums", "encryption", "part_size"}
+	entryFields = newFields("key", "verdict", "evidence", "detail", "stores", "comparisons", "held_by", "proven_at", "deleted_at")
+	storeFields = newFields("store", "role", "key", "presence", "size", "etag", "checksums", "encryption", "part_count", "part_size",
+		"version_id", "noncurrent_versions", "unfinished_uploads", "storage_tier", "archival_state", "archived", "created", "modified")
+	checksumFields   = newFields("algorithm", "type", "value", "parts", "part_size", "source")
+	comparisonFields = newFields("store", "evidence", "result", "legacy", "target", "carried")
+	proofFields      = newFields("at", "evidence", "size", "checksums", "encryption", "part_size")
 )
+
+// fields are the members an object may have, in their order: their names
+// and how each starts, `"name":`.
+type fields struct {
+	names, starts []string
+}
+
+func newFields(names ...string) fields {
+	f := fields{names: names}
+	for _, n := range names {
+		f.starts = append(f.starts, `"`+n+`":`)
+	}
+	return f
+}
 
 func (d *decoder) store(s *StoreFingerprint) bool {
 	f := &s.Fingerprint
@@ -100,7 +114,7 @@ func (d *decoder) store(s *StoreFingerprint) bool {
 		case "etag":
 			return d.string(&f.ETag)
 		case "checksums":
-			return d.checksumList(&f.Checksums)
+			return list(d, &f.Checksums, &d.checksums, d.checksum)
 		case "encryption":
 			return d.name(&f.Encryption)
 		case "part_count":
@@ -178,7 +192,7 @@ func (d *decoder) proof(p *Proof) bool {
 		case "size":
 			return d.int64(&p.Size)
 		case "checksums":
-			return d.checksumList(&p.Checksums)
+			return list(d, &p.Checksums, &d.checksums, d.checksum)
 		case "encryption":
 			return d.name(&p.Encryption)
 		case "part_size":
@@ -188,69 +202,28 @@ func (d *decoder) proof(p *Proof) bool {
 	})
 }
 
-// storeList, comparisonList, checksumList and nameList decode arrays into
-// the decoder's buffers, then copy them out at their length.
-
-func (d *decoder) storeList(p *[]StoreFingerprint) bool {
-	s := d.stores[:0]
+// list decodes an array of at least one value into buf, each value with
+// elem, then copies it out to *p at its length. buf is kept, cleared, for
+// the next list.
+func list[T any](d *decoder, p *[]T, buf *[]T, elem func(*T) bool) bool {
+	s := (*buf)[:0]
 	ok := d.array(func() bool {
-		s = append(s, StoreFingerprint{})
-		return d.store(&s[len(s)-1])
+		var zero T
+		s = append(s, zero)
+		return elem(&s[len(s)-1])
 	})
 	if ok {
 		*p = slices.Clone(s)
 	}
 	clear(s)
-	d.stores = s[:0]
+	*buf = s[:0]
 	return ok
 }
 
-func (d *decoder) comparisonList(p *[]Comparison) bool {
-	s := d.comparisons[:0]
-	ok := d.array(func() bool {
-		s = append(s, Comparison{})
-		return d.comparison(&s[len(s)-1])
-	})
-	if ok {
-		*p = slices.Clone(s)
-	}
-	clear(s)
-	d.comparisons = s[:0]
-	return ok
-}
-
-func (d *decoder) checksumList(p *[]inventory.Checksum) bool {
-	s := d.checksums[:0]
-	ok := d.array(func() bool {
-		s = append(s, inventory.Checksum{})
-		return d.checksum(&s[len(s)-1])
-	})
-	if ok {
-		*p = slices.Clone(s)
-	}
-	clear(s)
-	d.checksums = s[:0]
-	return ok
-}
-
-func (d *decoder) nameList(p *[]string) bool {
-	s := d.strs[:0]
-	ok := d.array(func() bool {
-		s = append(s, "")
-		return d.name(&s[len(s)-1])
-	})
-	if ok {
-		*p = slices.Clone(s)
-	}
-	clear(s)
-	d.strs = s[:0]
-	return ok
-}
-
-// object decodes an object whose members are among names, in their order,
+// object decodes an object whose members are among f, in their order,
 // each at most once, calling member with each member's name once the
 // cursor is on its value.
-func (d *decoder) object(names []string, member func(name string) bool) bool {
+func (d *decoder) object(f fields, member func(name string) bool) bool {
 	if !d.consume('{') {
 		return false
 	}
@@ -259,14 +232,10 @@ func (d *decoder) object(names []string, member func(name string) bool) bool {
 	}
 	next := 0
 	for {
-		key, ok := d.key()
-		if !ok || !d.consume(':') {
-			return false
-		}
-		for next < len(names) && names[next] != string(key) {
+		for next < len(f.starts) && !d.literal(f.starts[next]) {
 			next++
 		}
-		if next == len(names) || !member(names[next]) {
+		if next == len(f.starts) || !member(f.names[next]) {
 			return false
 		}
 		next++
@@ -275,25 +244,6 @@ func (d *decoder) object(names []string, member func(name string) bool) bool {
 		}
 		return d.consume('}')
 	}
-}
-
-// key returns a member's name: plain ASCII, no escapes.
-func (d *decoder) key() ([]byte, bool) {
-	if !d.consume('"') {
-		return nil, false
-	}
-	start := d.i
-	for ; d.i < len(d.b); d.i++ {
-		c := d.b[d.i]
-		if c == '"' {
-			d.i++
-			return d.b[start : d.i-1], true
-		}
-		if c < ' ' || c == '\\' || c >= utf8.RuneSelf {
-			return nil, false
-		}
-	}
-	return nil, false
 }
 
 // array decodes an array of at least one value, calling elem for each.
@@ -501,16 +451,15 @@ func (d *decoder) unquote() ([]byte, bool) {
 	}
 	start := d.i
 	// The common case: plain ASCII, nothing to unescape.
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		if c == '"' {
-			d.i++
-			return d.b[start : d.i-1], true
-		}
-		if c < ' ' || c == '\\' || c >= utf8.RuneSelf {
-			break
-		}
+	rest := d.b[start:]
+	n := 0
+	for n < len(rest) && plain[rest[n]] {
+		n++
+	}
+	d.i += n
+	if n < len(rest) && rest[n] == '"' {
 		d.i++
+		return rest[:n], true
 	}
 	return d.unescape(start)
 }

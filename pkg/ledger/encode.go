@@ -280,6 +280,15 @@ func appendString(b []byte, s string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plain holds the bytes that stand for themselves in a JSON string and
+// are plain ASCII: all but control characters, '"' and '\\'.
+var plain = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendEscaped appends s escaped for the inside of a JSON string the way
 // encoding/json does with HTML escaping off: '"' and '\\' with a
 // backslash, control characters as \b, \f, \n, \r, \t or \u00XX, each
@@ -289,11 +298,11 @@ func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
