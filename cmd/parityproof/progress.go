@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/parityproof/parityproof/pkg/report"
 	"golang.org/x/term"
 )
 
@@ -72,7 +74,7 @@ func (p *progressDisplay) describe() string {
 	if secs > 0 {
 		rate = float64(p.objects) / secs
 	}
-	return fmt.Sprintf("%d objects · %s · %.0f objects/s", p.objects, humanBytes(p.bytes), rate)
+	return fmt.Sprintf("%d objects · %s · %.0f objects/s", p.objects, report.HumanBytes(p.bytes), rate)
 }
 
 // Finish ends the display.
@@ -83,17 +85,4 @@ func (p *progressDisplay) Finish() {
 		p.bar.Finish()
 		fmt.Fprintln(p.out)
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

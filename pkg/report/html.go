@@ -80,7 +80,7 @@ type legendItem struct{ Name, Color string }
 // load.
 var (
 	htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
-		"bytes":     humanBytes,
+		"bytes":     HumanBytes,
 		"count":     func(n any) string { return formatCount(toInt64(n)) },
 		"utc":       func(t time.Time) string { return t.UTC().Format(timeFormat) },
 		"join":      func(s []string) string { return strings.Join(s, ", ") },

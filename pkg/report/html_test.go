@@ -159,7 +159,7 @@ func checkReportPage(t *testing.T, d doc, r *Report, pub Published) {
 		if n := d.byID("verdicts-" + p.Name); n != nil {
 			var want [][]string
 			for _, v := range ledger.Verdicts {
-				want = append(want, []string{string(v), string(v.Severity()), formatCount(p.Verdicts[v]), percent(p.Verdicts[v], p.Objects), humanBytes(p.Bytes[v]), verdictMeaning[v]})
+				want = append(want, []string{string(v), string(v.Severity()), formatCount(p.Verdicts[v]), percent(p.Verdicts[v], p.Objects), HumanBytes(p.Bytes[v]), verdictMeaning[v]})
 			}
 			if diff := cmp.Diff(want, rows(n)); diff != "" {
 				t.Errorf("pair %s: verdict table (-want +got):\n%s", p.Name, diff)

@@ -32,10 +32,10 @@ func statementParts(p *PairReport, complete bool) (bool, string, []string) {
 	case remaining == 0 && deleted == 0:
 		return false, fmt.Sprintf("Pair %s is not attested: %s only ever in %s were found, none that a legacy store held.", p.Name, objects(extra), p.Target), nil
 	case remaining == 0:
-		what := fmt.Sprintf("all %d objects (%s) were proven identical to their copies", deleted, humanBytes(p.Bytes[ledger.Deleted]))
+		what := fmt.Sprintf("all %d objects (%s) were proven identical to their copies", deleted, HumanBytes(p.Bytes[ledger.Deleted]))
 		copies, match := "copies", "match"
 		if deleted == 1 {
-			what = fmt.Sprintf("its 1 object (%s) was proven identical to its copy", humanBytes(p.Bytes[ledger.Deleted]))
+			what = fmt.Sprintf("its 1 object (%s) was proven identical to its copy", HumanBytes(p.Bytes[ledger.Deleted]))
 			copies, match = "copy", "matches"
 		}
 		lead := fmt.Sprintf("Pair %s is attested: %s in %s before it was deleted; the deletion of every legacy copy (all versions, in %s) is confirmed; and the %s in %s still %s what was proven.",
@@ -108,8 +108,9 @@ func storeList(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// humanBytes formats a size in binary units ("1.5 MiB").
-func humanBytes(n int64) string {
+// HumanBytes formats a size in binary units ("1.5 MiB"), as reports and
+// progress displays show sizes.
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return strconv.FormatInt(n, 10) + " B"

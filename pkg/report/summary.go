@@ -83,9 +83,9 @@ func (r *Report) Summary(pub Published) []byte {
 	}
 	fmt.Fprintf(&b, "\n| verdict | keys | bytes |\n| --- | ---: | ---: |\n")
 	for _, v := range ledger.Verdicts {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", v, formatCount(r.Totals.Verdicts[v]), humanBytes(byteTotal(r, v)))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", v, formatCount(r.Totals.Verdicts[v]), HumanBytes(byteTotal(r, v)))
 	}
-	fmt.Fprintf(&b, "| **total** | **%s** | **%s** |\n\n", formatCount(r.Totals.Objects), humanBytes(r.Totals.Bytes))
+	fmt.Fprintf(&b, "| **total** | **%s** | **%s** |\n\n", formatCount(r.Totals.Objects), HumanBytes(r.Totals.Bytes))
 	if len(r.Exceptions) > 0 {
 		worst := WorstFirst(r.Exceptions)
 		fmt.Fprintf(&b, "Exceptions, critical first:\n\n")

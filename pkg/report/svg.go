@@ -55,7 +55,7 @@ func verdictChart(p *PairReport) chart {
 		format func(int64) string
 	}{
 		{"keys", p.Verdicts, formatCount},
-		{"bytes", p.Bytes, humanBytes},
+		{"bytes", p.Bytes, HumanBytes},
 	}
 	for i, row := range rows {
 		y := float64(top + i*(rowH+gap))
@@ -156,7 +156,7 @@ func burnChart(pair string, points []HistoryPoint, bytes bool) chart {
 	h := 220
 	unit, format := "objects", formatCount
 	if bytes {
-		unit, format = "bytes", humanBytes
+		unit, format = "bytes", HumanBytes
 	}
 	c := chart{
 		Title: fmt.Sprintf("Burn-down of pair %s, in %s", pair, unit),
