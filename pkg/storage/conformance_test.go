@@ -113,6 +113,7 @@ func TestOCIConformance(t *testing.T) {
 var moto motoserver.Shared
 
 func TestMain(m *testing.M) {
+	motoserver.SetEnv()
 	code := m.Run()
 	moto.Stop()
 	os.Exit(code)
@@ -120,9 +121,6 @@ func TestMain(m *testing.M) {
 
 func TestS3Conformance(t *testing.T) {
 	srv := moto.Get(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", motoserver.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", motoserver.SecretAccessKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	ctx := context.Background()
 	st, err := NewS3(ctx, S3Location{Bucket: "pp-state", Prefix: "pp/", Region: "us-east-1", Endpoint: srv.URL, PathStyle: true})
 	if err != nil {
@@ -140,9 +138,6 @@ func TestS3Conformance(t *testing.T) {
 // A Put with a retention sets an Object Lock retention in compliance mode.
 func TestS3ObjectLockRetention(t *testing.T) {
 	srv := moto.Get(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", motoserver.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", motoserver.SecretAccessKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	ctx := context.Background()
 	st, err := NewS3(ctx, S3Location{Bucket: "pp-reports", Region: "us-east-1", Endpoint: srv.URL, PathStyle: true})
 	if err != nil {
