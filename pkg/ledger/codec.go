@@ -85,6 +85,8 @@ func NewWriter(w io.Writer) *Writer {
 }
 
 // Write appends e. Its key must be greater than the previous entry's.
+// The line is encoding/json's encoding of e, written by hand (see
+// appendEntry).
 func (w *Writer) Write(e *Entry) error {
 	if w.closed {
 		return errors.New("ledger writer is closed")
@@ -139,6 +141,10 @@ const MaxLine = 16 << 20
 // Reader reads a ledger file written by [Writer], checking that every line
 // is a valid entry and that keys strictly increase. A truncated or
 // corrupted file is an error, never a shorter ledger.
+//
+// Lines in the form the Writer writes are decoded by hand; any other line
+// is decoded by encoding/json, which decides what a line means and says
+// what is wrong with it.
 type Reader struct {
 	name     string
 	zr       *gzip.Reader

@@ -81,6 +81,7 @@ func TestDecoderMatchesEncodingJSON(t *testing.T) {
 		{"largest and smallest sizes", `{"stores":[{"size":9223372036854775807},{"size":-9223372036854775808}]}`, true},
 		{"false", `{"stores":[{"archived":false}],"comparisons":[{"carried":false}]}`, true},
 		{"time zone", head + `,"deleted_at":"2026-11-02T00:00:00.5+05:30"}`, true},
+		{"time zone hour 24, which time.Time reads", head + `,"deleted_at":"2026-11-02T00:00:00+24:00"}`, true},
 		{"lowercase t and z", head + `,"deleted_at":"2026-11-02t00:00:00z"}`, false},
 		{"every presence", `{"stores":[{"presence":"current"},{"presence":"delete_marker"},{"presence":"no_object"}]}`, true},
 
@@ -127,7 +128,6 @@ func TestDecoderMatchesEncodingJSON(t *testing.T) {
 		{"raw newline", head + ",\"detail\":\"\n\"}", false},
 		{"escaped time", head + `,"deleted_at":"2026-11-02T00:00:00\u005a"}`, false},
 		{"bad time", head + `,"deleted_at":"2026-13-02T00:00:00Z"}`, false},
-		{"time zone hour 24, which time.Time reads", head + `,"deleted_at":"2026-11-02T00:00:00+24:00"}`, true},
 		{"time without zone", head + `,"deleted_at":"2026-11-02T00:00:00"}`, false},
 		{"number for a time", head + `,"deleted_at":1}`, false},
 		{"object for a list", head + `,"stores":{}}`, false},
