@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkWriter measures encoding and compressing typical verified
-// entries (two legacy copies and a target, proof carried).
+// entries (see benchEntries).
 func BenchmarkWriter(b *testing.B) {
 	entries := benchEntries()
 	var written int64
@@ -62,8 +62,9 @@ func BenchmarkReader(b *testing.B) {
 	b.ReportMetric(float64(len(entries))*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }
 
-// benchEntries returns 10,000 typical verified entries: two legacy copies
-// and a target, proof carried.
+// benchEntries returns 10,000 typical verified entries: a legacy and a
+// target fingerprint with checksums and times, two comparisons, the
+// holders and a proof.
 func benchEntries() []Entry {
 	base := sampleEntries()[1]
 	entries := make([]Entry, 10_000)
