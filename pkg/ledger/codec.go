@@ -238,7 +238,8 @@ func decodeJSON(line []byte, e *Entry) error {
 	if err := dec.Decode(e); err != nil {
 		return err
 	}
-	if dec.More() {
+	// More misses a stray '}' or ']' after the value: look at what is left.
+	if rest := bytes.TrimSpace(line[dec.InputOffset():]); len(rest) > 0 {
 		return errors.New("more than one JSON value on the line")
 	}
 	return nil
@@ -283,7 +284,7 @@ func decodeStrict(b []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
+	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
 		return errors.New("more than one JSON value")
 	}
 	return nil

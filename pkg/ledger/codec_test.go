@@ -191,6 +191,7 @@ func TestReaderRejectsBadLedgers(t *testing.T) {
 		{"keys out of order", gz(`{"key":"b","verdict":"verified","evidence":"md5"}` + "\n" + `{"key":"a","verdict":"verified","evidence":"md5"}` + "\n"),
 			`ledger test.jsonl.gz line 2: key "a" comes after "b": keys must be in strictly increasing byte order`},
 		{"two values on a line", gz(`{"key":"a","verdict":"verified","evidence":"md5"} {}` + "\n"), "ledger test.jsonl.gz line 1: more than one JSON value on the line"},
+		{"a stray brace after the value", gz(`{"key":"a","verdict":"verified","evidence":"md5"}}` + "\n"), "ledger test.jsonl.gz line 1: more than one JSON value on the line"},
 		{"not json", gz("hello\n"), "ledger test.jsonl.gz line 1: invalid character 'h' looking for beginning of value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
