@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -60,7 +62,18 @@ type RemovedObject struct {
 	// Event is the S3 event name ("ObjectRemoved:Delete",
 	// "ObjectRemoved:DeleteMarkerCreated", or EventBridge's deletion type).
 	Event string
+	// Time is when S3 saw the deletion: the time of the re-judgement, so
+	// that the same event judged twice is judged the same.
+	Time time.Time
 }
+
+// NewRun is the run id of a plan request that begins a run (or joins the
+// run in progress); the answer names the run's real id.
+const NewRun = "new"
+
+// runIDRE is what run ids look like (run.NewRunID's, or "new"): one safe
+// path segment.
+var runIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // expected names what the function accepts, for errors.
 const expected = `an EventBridge "Scheduled Event", a ScheduleV2 input {"action":"run"}, ` +
@@ -104,17 +117,26 @@ func decodeAction(payload []byte, action string) (Request, error) {
 	if err := dec.Decode(&t); err != nil {
 		return Request{}, fmt.Errorf("decoding the %q request: %w", action, err)
 	}
+	if t.RunID != "" && !runIDRE.MatchString(t.RunID) {
+		return Request{}, fmt.Errorf("the %q request's run_id %q is not a run id", action, t.RunID)
+	}
 	switch action {
 	case "run":
-		return Request{Kind: KindRun, RunID: t.RunID}, nil
+		if t != (ShardTask{Action: action}) {
+			return Request{}, errors.New(`the "run" request takes no other field: it resumes the run in progress or begins one`)
+		}
+		return Request{Kind: KindRun}, nil
 	case "plan":
 		if t.RunID == "" {
-			return Request{}, errors.New(`the "plan" request has no "run_id"`)
+			return Request{}, fmt.Errorf(`the "plan" request has no "run_id" (a run's id, or %q to begin one)`, NewRun)
+		}
+		if t != (ShardTask{Action: action, RunID: t.RunID}) {
+			return Request{}, errors.New(`the "plan" request takes only "run_id"`)
 		}
 		return Request{Kind: KindPlan, RunID: t.RunID}, nil
 	case "shard":
 		var missing []string
-		if t.RunID == "" {
+		if t.RunID == "" || t.RunID == NewRun {
 			missing = append(missing, `"run_id"`)
 		}
 		if t.Pair == "" {
@@ -162,9 +184,12 @@ func decodeEventBridge(payload []byte) (Request, error) {
 		if d.Bucket.Name == "" || d.Object.Key == "" {
 			return Request{}, errors.New(`the EventBridge "Object Deleted" event has no bucket name or object key`)
 		}
+		if ev.Time.IsZero() {
+			return Request{}, errors.New(`the EventBridge "Object Deleted" event has no "time"`)
+		}
 		// EventBridge gives S3 keys as they are, not URL-encoded.
 		return Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{{
-			Bucket: d.Bucket.Name, Key: d.Object.Key, VersionID: d.Object.VersionID, Event: "Object Deleted:" + d.DeletionType,
+			Bucket: d.Bucket.Name, Key: d.Object.Key, VersionID: d.Object.VersionID, Event: "Object Deleted:" + d.DeletionType, Time: ev.Time.UTC(),
 		}}}, nil
 	}
 	return Request{}, fmt.Errorf("unsupported EventBridge event: source %q, detail-type %q; expected %s", ev.Source, ev.DetailType, expected)
@@ -215,7 +240,10 @@ func fromS3Event(ev events.S3Event) (Request, error) {
 		if r.S3.Bucket.Name == "" || key == "" {
 			return Request{}, fmt.Errorf("record %d: no bucket name or object key", i)
 		}
-		req.Removed = append(req.Removed, RemovedObject{Bucket: r.S3.Bucket.Name, Key: key, VersionID: r.S3.Object.VersionID, Event: r.EventName})
+		if r.EventTime.IsZero() {
+			return Request{}, fmt.Errorf("record %d: no eventTime", i)
+		}
+		req.Removed = append(req.Removed, RemovedObject{Bucket: r.S3.Bucket.Name, Key: key, VersionID: r.S3.Object.VersionID, Event: r.EventName, Time: r.EventTime.UTC()})
 	}
 	return req, nil
 }

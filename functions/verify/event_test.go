@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -18,20 +19,22 @@ func TestDecodeSampleEvents(t *testing.T) {
 		{"scheduled-event.json", Request{Kind: KindRun}},
 		{"schedule-v2-run.json", Request{Kind: KindRun}},
 		{"plan.json", Request{Kind: KindPlan, RunID: "20261128T220000Z-1a2b"}},
+		{"plan-new-run.json", Request{Kind: KindPlan, RunID: NewRun}},
+		{"s3-test-event.json", Request{Kind: KindTest}},
 		{"shard.json", Request{Kind: KindShard, RunID: "20261128T220000Z-1a2b",
-			Shard: ShardTask{Action: "shard", RunID: "20261128T220000Z-1a2b", Pair: "us-users", End: "00500/"}}},
+			Shard: ShardTask{Action: "shard", RunID: "20261128T220000Z-1a2b", Pair: "us-users", End: "00043/"}}},
 		{"shard-resume.json", Request{Kind: KindShard, RunID: "20261128T220000Z-1a2b",
-			Shard: ShardTask{Action: "shard", RunID: "20261128T220000Z-1a2b", Pair: "us-users", Start: "00500/", Cursor: "00731/backup-2.bin"}}},
+			Shard: ShardTask{Action: "shard", RunID: "20261128T220000Z-1a2b", Pair: "us-users", Start: "00731/", Cursor: "00731/backup-2.bin"}}},
 		{"s3-object-removed.json", Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{
-			{Bucket: "legacy-us-backups", Key: "users/00042/backup 1 été.bin", Event: "ObjectRemoved:Delete"},
-			{Bucket: "legacy-us-backups", Key: "users/00043/backup-1.bin", VersionID: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", Event: "ObjectRemoved:DeleteMarkerCreated"},
+			{Bucket: "legacy-us-backups", Key: "users/00042/backup 1 été.bin", Event: "ObjectRemoved:Delete", Time: at("2026-11-28T23:15:04.123Z")},
+			{Bucket: "legacy-us-backups", Key: "users/00043/backup-1.bin", VersionID: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", Event: "ObjectRemoved:DeleteMarkerCreated", Time: at("2026-11-28T23:15:05.456Z")},
 		}}},
 		{"eventbridge-object-deleted.json", Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{
-			{Bucket: "legacy-sg-backups", Key: "users/00042/backup 1 été.bin", VersionID: "XcTzTqLY1j.lyRg0bBa1ptOSQ0Ys8Lg1", Event: "Object Deleted:Delete Marker Created"},
+			{Bucket: "legacy-sg-backups", Key: "users/00042/backup 1 été.bin", VersionID: "XcTzTqLY1j.lyRg0bBa1ptOSQ0Ys8Lg1", Event: "Object Deleted:Delete Marker Created", Time: at("2026-11-28T23:16:00Z")},
 		}}},
 		{"sqs-s3-object-removed.json", Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{
-			{Bucket: "legacy-us-backups", Key: "users/00044/a+b?c#d.bin", Event: "ObjectRemoved:Delete"},
-			{Bucket: "legacy-sg-backups", Key: "users/00044/a+b?c#d.bin", Event: "Object Deleted:Permanently Deleted"},
+			{Bucket: "legacy-us-backups", Key: "users/00044/a+b?c#d.bin", Event: "ObjectRemoved:Delete", Time: at("2026-11-28T23:17:00Z")},
+			{Bucket: "legacy-sg-backups", Key: "users/00044/a+b?c#d.bin", Event: "Object Deleted:Permanently Deleted", Time: at("2026-11-28T23:17:01Z")},
 		}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -60,7 +63,18 @@ func TestDecodeRejectsMalformedEvents(t *testing.T) {
 		{"nothing recognisable", `{"hello":"world"}`, `unrecognised event (no "action", "detail-type" or "Records"); expected ` + expected},
 		{"unknown action", `{"action":"delete"}`, `unknown action "delete": the verify function takes "run", "plan" and "shard" (reports are the report function's)`},
 		{"unknown field in a request", `{"action":"plan","run_id":"r","force":true}`, `decoding the "plan" request: json: unknown field "force"`},
-		{"plan without run id", `{"action":"plan"}`, `the "plan" request has no "run_id"`},
+		{"plan without run id", `{"action":"plan"}`, `the "plan" request has no "run_id" (a run's id, or "new" to begin one)`},
+		{"plan with shard fields", `{"action":"plan","run_id":"new","pair":"p"}`, `the "plan" request takes only "run_id"`},
+		{"plan of a run id that is a path", `{"action":"plan","run_id":"../../etc"}`, `the "plan" request's run_id "../../etc" is not a run id`},
+		{"run with a run id", `{"action":"run","run_id":"20261128T220000Z-1a2b"}`, `the "run" request takes no other field: it resumes the run in progress or begins one`},
+		{"shard of a new run", `{"action":"shard","run_id":"new","pair":"p"}`, `the "shard" request has no "run_id"`},
+		{"shard with a run id with a slash", `{"action":"shard","run_id":"a/b","pair":"p"}`, `the "shard" request's run_id "a/b" is not a run id`},
+		{"S3 deletion without eventTime", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`,
+			`record 0: no eventTime`},
+		{"EventBridge deletion without time", `{"detail-type":"Object Deleted","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{"key":"k"}}}`,
+			`the EventBridge "Object Deleted" event has no "time"`},
+		{"SQS message wrapping a malformed deletion", `{"Records":[{"eventSource":"aws:sqs","messageId":"m2","body":"{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectRemoved:Delete\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{}}}]}"}]}`,
+			`SQS message 0 (m2): record 0: no bucket name or object key`},
 		{"shard without run id or pair", `{"action":"shard"}`, `the "shard" request has no "run_id" or "pair"`},
 		{"shard with an empty range", `{"action":"shard","run_id":"r","pair":"p","start":"b","end":"a"}`, `the "shard" request's range ["b", "a") is empty`},
 		{"shard cursor outside its range", `{"action":"shard","run_id":"r","pair":"p","start":"b","end":"c","cursor":"d"}`, `the "shard" request's cursor "d" is outside its range ["b", "c")`},
@@ -100,4 +114,12 @@ func TestDecodeS3TestEvent(t *testing.T) {
 	if diff := cmp.Diff(Request{Kind: KindTest}, got); diff != "" {
 		t.Error(diff)
 	}
+}
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

@@ -1,10 +1,17 @@
 // Command verify is the parityproof verify Lambda function (runtime
 // provided.al2023, binary bootstrap, built with -tags lambda.norpc). It is a
-// thin adapter: it decodes the invocation (Decode) and hands plain values to
-// the run package.
+// thin adapter: it decodes the invocation (Decode), prepares the
+// configuration and the OCI key (internal/lambdaenv) and hands plain values
+// to the run package.
 //
-// The run package is not wired in yet (issue 6): a recognised request is
-// answered with an error saying so, and nothing is written.
+//	{"action":"run"}, an EventBridge scheduled event  → a whole run inline until the deadline
+//	{"action":"plan","run_id":"new"|RUN}               → {"run_id", "complete", "shards": [shard tasks]}
+//	{"action":"shard","run_id",…}                       → {"done", "cursor", "counts"}
+//	S3 ObjectRemoved (direct, EventBridge, SQS)         → those keys re-judged, recorded under <state>/rejudged/
+//
+// Every invocation works until a safety margin before its deadline
+// (PARITYPROOF_DEADLINE_MARGIN, a Go duration, 30s by default and at most
+// half the time left), then checkpoints and answers.
 package main
 
 import (
@@ -13,22 +20,135 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/parityproof/parityproof/internal/emf"
+	"github.com/parityproof/parityproof/internal/lambdaenv"
+	"github.com/parityproof/parityproof/pkg/backends"
+	"github.com/parityproof/parityproof/pkg/run"
+	"github.com/parityproof/parityproof/pkg/storage"
 )
 
-func handle(ctx context.Context, payload json.RawMessage) (any, error) {
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// EnvDeadlineMargin names the safety margin kept before the deadline.
+const EnvDeadlineMargin = "PARITYPROOF_DEADLINE_MARGIN"
+
+// DefaultDeadlineMargin is the margin when EnvDeadlineMargin is not set.
+const DefaultDeadlineMargin = 30 * time.Second
+
+// handler serves invocations. Its fields are what tests replace.
+type handler struct {
+	log     *slog.Logger
+	metrics *emf.Writer
+	// load prepares the configuration of one invocation.
+	load func(ctx context.Context) (*lambdaenv.Env, error)
+	// open opens the pairs' stores.
+	open   run.StoreOpener
+	now    func() time.Time
+	margin time.Duration
+}
+
+func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	log := h.log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("request_id", lc.AwsRequestID)
+	}
 	req, err := Decode(payload)
 	if err != nil {
+		log.Error("rejected the event", "err", err)
 		return nil, err
 	}
+	log = log.With("kind", string(req.Kind))
 	if req.Kind == KindTest {
+		log.Info("ignored S3's test event")
 		return map[string]string{"ignored": "s3:TestEvent"}, nil
 	}
-	return nil, fmt.Errorf("parityproof verify: %s requests are recognised but the run layer is not wired into this function yet", req.Kind)
+	env, err := h.load(ctx)
+	if err != nil {
+		log.Error("cannot prepare the configuration", "err", err)
+		return nil, err
+	}
+	state, err := storage.Open(ctx, env.Config.State)
+	if err != nil {
+		return nil, fmt.Errorf("opening the state location %s: %w", env.Config.State, err)
+	}
+	inv := &invocation{h: h, log: log, env: env, state: state}
+	inv.runner = run.New(run.Options{Config: env.Config, Open: h.open, State: state, Now: h.now, Logger: log, ToolVersion: version})
+	var out any
+	switch req.Kind {
+	case KindRun:
+		out, err = inv.run(ctx)
+	case KindPlan:
+		out, err = inv.plan(ctx, req.RunID)
+	case KindShard:
+		out, err = inv.shard(ctx, req.Shard)
+	case KindObjectsRemoved:
+		out, err = inv.rejudge(ctx, req.Removed)
+	default:
+		err = fmt.Errorf("no handler for %q requests", req.Kind)
+	}
+	if err != nil {
+		log.Error("the request failed", "err", err)
+		return nil, err
+	}
+	return out, nil
+}
+
+// invocation is one request being served.
+type invocation struct {
+	h      *handler
+	log    *slog.Logger
+	env    *lambdaenv.Env
+	state  storage.Store
+	runner *run.Runner
+}
+
+// workContext returns a context that ends a safety margin before ctx's
+// deadline: at most h.margin, at most half the time left.
+func (h *handler) workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	left := time.Until(deadline)
+	return context.WithDeadline(ctx, deadline.Add(-min(h.margin, left/2)))
+}
+
+// deadlineMargin reads EnvDeadlineMargin.
+func deadlineMargin(getenv func(string) string) (time.Duration, error) {
+	s := getenv(EnvDeadlineMargin)
+	if s == "" {
+		return DefaultDeadlineMargin, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s %q is not a duration such as 30s", EnvDeadlineMargin, s)
+	}
+	return d, nil
 }
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	lambda.Start(handle)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", "verify", "version", version)
+	slog.SetDefault(log)
+	margin, err := deadlineMargin(os.Getenv)
+	if err != nil {
+		log.Error("bad environment", "err", err)
+		os.Exit(2)
+	}
+	h := &handler{
+		log:     log,
+		metrics: emf.New(os.Stdout, os.Getenv("PARITYPROOF_METRICS_NAMESPACE"), nil),
+		load: func(ctx context.Context) (*lambdaenv.Env, error) {
+			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log})
+		},
+		open:   backends.Opener{Logger: log}.Open,
+		now:    time.Now,
+		margin: margin,
+	}
+	lambda.Start(h.handle)
 }

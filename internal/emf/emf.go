@@ -65,23 +65,27 @@ type metadata struct {
 	CloudWatchMetrics []metricDirective `json:"CloudWatchMetrics"`
 }
 
-// Verdicts writes one document counting the verdicts of tally for pair:
-// a metric per verdict (named as the verdict, every one present, zero or
-// not) and Critical. props are added to the document as properties (the
+// Verdicts writes one document of counts per verdict for pair (as
+// ledger.Tally.Verdicts and report.json give them): a metric per verdict,
+// named as the verdict, every one present, zero or not, and Critical. props are added to the document as properties (the
 // run id, what produced the counts), searchable in CloudWatch Logs but not
 // metrics; they must not use the names of metrics or dimensions.
-func (w *Writer) Verdicts(pair string, tally ledger.Tally, props map[string]string) error {
+func (w *Writer) Verdicts(pair string, counts map[ledger.Verdict]int64, props map[string]string) error {
 	doc := map[string]any{}
 	for k, v := range props {
 		doc[k] = v
 	}
 	dir := metricDirective{Namespace: w.namespace, Dimensions: [][]string{{"Service"}, {"Service", "Pair"}}}
+	var critical int64
 	for _, v := range ledger.Verdicts {
 		dir.Metrics = append(dir.Metrics, metricDefinition{Name: string(v), Unit: "Count"})
-		doc[string(v)] = tally.Count(v)
+		doc[string(v)] = counts[v]
+		if v.Severity() == ledger.Critical {
+			critical += counts[v]
+		}
 	}
 	dir.Metrics = append(dir.Metrics, metricDefinition{Name: Critical, Unit: "Count"})
-	doc[Critical] = tally.Critical()
+	doc[Critical] = critical
 	doc["Service"] = Service
 	doc["Pair"] = pair
 	doc["_aws"] = metadata{Timestamp: w.now().UnixMilli(), CloudWatchMetrics: []metricDirective{dir}}

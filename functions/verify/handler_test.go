@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parityproof/parityproof/internal/emf"
+	"github.com/parityproof/parityproof/internal/lambdaenv"
+	"github.com/parityproof/parityproof/pkg/config"
+	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/memory"
+	"github.com/parityproof/parityproof/pkg/ledger"
+)
+
+// These tests drive the handler in-process over memory stores and file://
+// locations; functions/e2e_test.go drives the built binaries in the Lambda
+// Runtime Interface Emulator against moto and ocilocal.
+
+const handlerConfig = `stores:
+  legacy-us: {type: s3, bucket: legacy-us-backups, prefix: users/, region: us-east-1, endpoint: "http://127.0.0.1:9"}
+  legacy-sg: {type: s3, bucket: legacy-sg-backups, prefix: users/, region: ap-southeast-1, endpoint: "http://127.0.0.1:9"}
+  oci-us: {type: oci, namespace: acme, bucket: us-users, prefix: migrated/, region: us-ashburn-1, endpoint: "http://127.0.0.1:9"}
+pairs:
+  - {name: us-users, legacy: [legacy-us, legacy-sg], target: oci-us}
+state: file://./state
+reports: file://./reports
+run:
+  checkpoint_every: 2
+`
+
+type fixture struct {
+	t       *testing.T
+	dir     string
+	stores  map[string]*memory.Store
+	h       *handler
+	metrics bytes.Buffer
+}
+
+func newFixture(t *testing.T) *fixture {
+	f := &fixture{t: t, dir: t.TempDir(), stores: map[string]*memory.Store{}}
+	for _, n := range []string{"legacy-us", "legacy-sg", "oci-us"} {
+		f.stores[n] = memory.New(n)
+	}
+	for _, k := range []string{"00042/backup 1 été.bin", "00043/backup-1.bin", "00731/backup-1.bin", "00731/backup-2.bin"} {
+		for _, s := range f.stores {
+			s.Put(k, []byte("content of "+k))
+		}
+	}
+	cfg, err := config.Parse(filepath.Join(f.dir, "parityproof.yaml"), []byte(handlerConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = &handler{
+		log:     slog.New(slog.DiscardHandler),
+		metrics: emf.New(&f.metrics, "", nil),
+		load:    func(context.Context) (*lambdaenv.Env, error) { return &lambdaenv.Env{Config: cfg, Source: "test"}, nil },
+		open: func(ctx context.Context, s config.Store, pageSize int) (inventory.Store, error) {
+			return f.stores[s.Name], nil
+		},
+		now:    func() time.Time { return time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC) },
+		margin: time.Second,
+	}
+	return f
+}
+
+// invoke handles payload and returns the answer as JSON.
+func (f *fixture) invoke(payload string) (string, error) {
+	f.t.Helper()
+	out, err := f.h.handle(context.Background(), json.RawMessage(payload))
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(b), nil
+}
+
+// files returns every file under the fixture's state and reports with its
+// content, to show that something was or was not written.
+func (f *fixture) files() map[string]string {
+	f.t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Base(p) == "parityproof.yaml" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[strings.TrimPrefix(p, f.dir)] = string(b)
+		return err
+	})
+	return out
+}
+
+func s3Removed(bucket, key, at string) string {
+	return fmt.Sprintf(`{"Records":[{"eventSource":"aws:s3","eventTime":%q,"eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":%q},"object":{"key":%q}}}]}`, at, bucket, key)
+}
+
+func TestRunThenRejudgeIdempotently(t *testing.T) {
+	f := newFixture(t)
+	var run RunAnswer
+	out, err := f.invoke(`{"action":"run"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &run); err != nil {
+		t.Fatal(err)
+	}
+	if !run.Done || run.Counts == nil || run.Counts.Verdicts[ledger.Verified] != 4 || !strings.HasSuffix(run.Report, "/reports/"+run.RunID+"/report.json") {
+		t.Fatalf("run answer: %s", out)
+	}
+	f.metrics.Reset()
+
+	for _, s := range []string{"legacy-us", "legacy-sg"} {
+		f.stores[s].Delete("00042/backup 1 été.bin")
+	}
+	before := f.files()
+	event := s3Removed("legacy-us-backups", "users/00042/backup+1+%C3%A9t%C3%A9.bin", "2026-11-28T23:15:04Z")
+	out, err = f.invoke(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := fmt.Sprintf("file://%s/state/%s", f.dir, rejudgedName(run.RunID, "us-users", "00042/backup 1 été.bin"))
+	want := fmt.Sprintf(`{"rejudged":[{"pair":"us-users","key":"00042/backup 1 été.bin","verdict":"deleted","record":%q,"written":true}],"ignored":[]}`, record)
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("first delivery (-want +got):\n%s", diff)
+	}
+	after := f.files()
+	var added []string
+	for p := range after {
+		if _, ok := before[p]; !ok {
+			added = append(added, p)
+		}
+	}
+	if diff := cmp.Diff([]string{"/state/" + rejudgedName(run.RunID, "us-users", "00042/backup 1 été.bin")}, added); diff != "" {
+		t.Errorf("files added (-want +got):\n%s", diff)
+	}
+	var rec Rejudged
+	if err := json.Unmarshal([]byte(after[added[0]]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 28, 23, 15, 4, 0, time.UTC)
+	if diff := cmp.Diff([]any{RejudgedSchema, run.RunID, at, ledger.Deleted, at, []RemovedEvent{{Store: "legacy-us", Bucket: "legacy-us-backups",
+		Key: "users/00042/backup 1 été.bin", Event: "ObjectRemoved:Delete", Time: at}}},
+		[]any{rec.Schema, rec.AgainstRunID, rec.JudgedAt, rec.Entry.Verdict, *rec.Entry.DeletedAt, rec.Events}); diff != "" {
+		t.Errorf("record (-want +got):\n%s", diff)
+	}
+	if n := strings.Count(f.metrics.String(), "\n"); n != 1 || !strings.Contains(f.metrics.String(), `"deleted":1`) {
+		t.Errorf("metrics of the first delivery:\n%s", f.metrics.String())
+	}
+
+	// The same event again: the same answer, but nothing written or counted.
+	f.metrics.Reset()
+	out, err = f.invoke(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(strings.Replace(want, `"written":true`, `"written":false`, 1), out); diff != "" {
+		t.Errorf("second delivery (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(after, f.files()); diff != "" {
+		t.Errorf("the second delivery changed files (-want +got):\n%s", diff)
+	}
+	if f.metrics.Len() != 0 {
+		t.Errorf("the second delivery was counted:\n%s", f.metrics.String())
+	}
+}
+
+// Events the function cannot serve, or that name no store, write nothing.
+func TestNothingIsWrittenForUnknownOrMalformedEvents(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.invoke(`{"action":"plan","run_id":"new"}`); err != nil {
+		t.Fatal(err)
+	}
+	before := f.files()
+	for _, tc := range []struct{ name, payload, want string }{
+		{"another bucket", s3Removed("someone-elses-bucket", "users/00042/x.bin", "2026-11-28T23:15:04Z"),
+			`{"rejudged":[],"ignored":[{"bucket":"someone-elses-bucket","key":"users/00042/x.bin","reason":"no store of a pair holds it"}]}`},
+		{"outside the prefix", s3Removed("legacy-us-backups", "logs/x.bin", "2026-11-28T23:15:04Z"),
+			`{"rejudged":[],"ignored":[{"bucket":"legacy-us-backups","key":"logs/x.bin","reason":"no store of a pair holds it"}]}`},
+		{"the prefix itself", s3Removed("legacy-us-backups", "users/", "2026-11-28T23:15:04Z"),
+			`{"rejudged":[],"ignored":[{"bucket":"legacy-us-backups","key":"users/","reason":"no store of a pair holds it"}]}`},
+		{"S3's test event", `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"legacy-us-backups"}`, `{"ignored":"s3:TestEvent"}`},
+		{"malformed", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"legacy-us-backups"},"object":{"key":"users/00042/x"}}}]}`,
+			"error: record 0: no eventTime"},
+		{"unknown", `{"hello":"world"}`, "error: " + `unrecognised event (no "action", "detail-type" or "Records"); expected ` + expected},
+		{"a plan of a run never recorded", `{"action":"plan","run_id":"20201128T220000Z-0000"}`,
+			`error: no run 20201128T220000Z-0000 is recorded at file://./state; plan {"run_id":"new"} to begin one`},
+		{"a shard of a run never recorded", `{"action":"shard","run_id":"20201128T220000Z-0000","pair":"us-users"}`, "error: no run 20201128T220000Z-0000 is recorded at file://./state"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := f.invoke(tc.payload)
+			if err != nil {
+				out = "error: " + err.Error()
+			}
+			if diff := cmp.Diff(tc.want, out); diff != "" {
+				t.Errorf("answer (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, f.files()); diff != "" {
+				t.Errorf("files changed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A plan of "new" begins a run; planning it again by its id, or "new" while
+// it is in progress, answers the same shards; shards run until done.
+func TestPlanAndShards(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.invoke(`{"action":"plan","run_id":"new"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan PlanAnswer
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var ranges [][2]string
+	for _, s := range plan.Shards {
+		ranges = append(ranges, [2]string{s.Start, s.End})
+	}
+	if diff := cmp.Diff([][2]string{{"", "00043/"}, {"00043/", "00731/"}, {"00731/", ""}}, ranges); diff != "" {
+		t.Errorf("shards (-want +got):\n%s", diff)
+	}
+	for _, again := range []string{`{"action":"plan","run_id":"new"}`, `{"action":"plan","run_id":"` + plan.RunID + `"}`} {
+		out2, err := f.invoke(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(out, out2); diff != "" {
+			t.Errorf("%s (-first +again):\n%s", again, diff)
+		}
+	}
+	for _, s := range plan.Shards {
+		b, _ := json.Marshal(s)
+		out, err := f.invoke(string(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ans ShardAnswer
+		if err := json.Unmarshal([]byte(out), &ans); err != nil {
+			t.Fatal(err)
+		}
+		if !ans.Done || ans.Counts.Objects == 0 || ans.Counts.Count(ledger.Verified) != ans.Counts.Objects {
+			t.Errorf("shard %s: %s", b, out)
+		}
+	}
+	out, err = f.invoke(`{"action":"plan","run_id":"` + plan.RunID + `"}`)
+	if err != nil || !strings.Contains(out, `"complete":false`) {
+		t.Errorf("a run whose shards are done is complete only once finished (by the report function): %s, %v", out, err)
+	}
+}
