@@ -90,14 +90,13 @@ func (r *Runner) Begin(ctx context.Context, restart bool) (*Record, error) {
 		return nil, err
 	}
 	if cur.RunID != "" && !restart {
-		rec, err := ReadRecord(ctx, r.st, cur.RunID)
+		rec, err := r.Resume(ctx, cur.RunID)
+		if errors.Is(err, ErrConfigChanged) {
+			return nil, fmt.Errorf("%w (rerun with --restart to begin a new run)", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("resuming run %s: %w", cur.RunID, err)
 		}
-		if rec.ConfigDigest != r.cfg.Digest {
-			return nil, fmt.Errorf("run %s: %w (rerun with --restart to begin a new run)", rec.RunID, ErrConfigChanged)
-		}
-		r.budget.left.Store(r.cfg.Policy.DeepVerifyBudget - r.spent(ctx, rec))
 		r.log.Info("resuming run", "run_id", rec.RunID, "started_at", rec.StartedAt)
 		return rec, nil
 	}
