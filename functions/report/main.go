@@ -1,29 +1,146 @@
 // Command report is the parityproof report Lambda function (runtime
 // provided.al2023, binary bootstrap, built with -tags lambda.norpc): it
-// decodes the invocation and builds and publishes a run's report.
+// decodes the invocation, finishes the run if its shards are all done but
+// its manifest is not yet written (the Distributed Map's last step), and
+// builds and publishes the run's report, counts its verdicts as CloudWatch
+// metrics and announces it on SNS.
 //
-// The report package is not wired in yet (issues 6 and 7): a recognised
-// request is answered with an error saying so, and nothing is written.
+//	{"run_id": RUN}              → that run's report
+//	an EventBridge scheduled event → the newest complete run's report
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/parityproof/parityproof/internal/emf"
+	"github.com/parityproof/parityproof/internal/lambdaenv"
+	"github.com/parityproof/parityproof/internal/lambdareport"
+	"github.com/parityproof/parityproof/pkg/backends"
+	"github.com/parityproof/parityproof/pkg/report"
+	"github.com/parityproof/parityproof/pkg/run"
+	"github.com/parityproof/parityproof/pkg/storage"
 )
 
-func handle(ctx context.Context, payload json.RawMessage) (any, error) {
-	if _, err := Decode(payload); err != nil {
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Answer says where the report went.
+type Answer struct {
+	RunID string `json:"run_id"`
+	// Finished is true when this invocation wrote the run's manifest.
+	Finished bool `json:"finished"`
+	Report   string `json:"report"`
+	HTML     string `json:"html"`
+	// Counts are the run's totals.
+	Counts report.Totals `json:"counts"`
+	// Exceptions and Critical count the keys of those severities.
+	Exceptions int   `json:"exceptions"`
+	Critical   int64 `json:"critical"`
+	// Notified is the SNS message id of the announcement, "" when no topic
+	// is configured.
+	Notified string `json:"notified,omitempty"`
+}
+
+// handler serves invocations. Its fields are what tests replace.
+type handler struct {
+	log     *slog.Logger
+	metrics *emf.Writer
+	load    func(ctx context.Context) (*lambdaenv.Env, error)
+	open    run.StoreOpener
+	now     func() time.Time
+}
+
+func (h *handler) handle(ctx context.Context, payload json.RawMessage) (*Answer, error) {
+	log := h.log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("request_id", lc.AwsRequestID)
+	}
+	req, err := Decode(payload)
+	if err != nil {
+		log.Error("rejected the event", "err", err)
 		return nil, err
 	}
-	return nil, errors.New("parityproof report: the request is recognised but the report layer is not wired into this function yet")
+	ans, err := h.serve(ctx, log, req)
+	if err != nil {
+		log.Error("the request failed", "run_id", req.RunID, "err", err)
+		return nil, err
+	}
+	return ans, nil
+}
+
+func (h *handler) serve(ctx context.Context, log *slog.Logger, req Request) (*Answer, error) {
+	env, err := h.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := env.Config
+	state, err := storage.Open(ctx, cfg.State)
+	if err != nil {
+		return nil, fmt.Errorf("opening the state location %s: %w", cfg.State, err)
+	}
+	reports, err := storage.Open(ctx, cfg.Reports)
+	if err != nil {
+		return nil, fmt.Errorf("opening the reports location %s: %w", cfg.Reports, err)
+	}
+	ans := &Answer{RunID: req.RunID}
+	if ans.RunID == "" {
+		if ans.RunID, err = run.LatestRunID(ctx, state); err != nil {
+			return nil, err
+		}
+		if ans.RunID == "" {
+			return nil, fmt.Errorf("no run is complete at %s yet: there is nothing to report", cfg.State)
+		}
+	}
+	complete, err := run.Complete(ctx, state, ans.RunID)
+	if err != nil {
+		return nil, err
+	}
+	if !complete {
+		r := run.New(run.Options{Config: cfg, Open: h.open, State: state, Now: h.now, Logger: log, ToolVersion: version})
+		rec, err := r.Resume(ctx, ans.RunID)
+		if errors.Is(err, storage.ErrNotExist) {
+			return nil, fmt.Errorf("no run %s is recorded at %s", ans.RunID, cfg.State)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.Finish(ctx, rec); err != nil {
+			return nil, fmt.Errorf("finishing run %s before its report: %w", ans.RunID, err)
+		}
+		ans.Finished = true
+	}
+	out, err := lambdareport.Publish(ctx, lambdareport.Options{
+		Config: cfg, State: state, Reports: reports, RunID: ans.RunID,
+		SNSTopic: env.SNSTopic, Metrics: h.metrics, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ans.Report, ans.HTML, ans.Notified = out.Published.ReportURL, out.Published.HTMLURL, out.Notified
+	ans.Counts, ans.Exceptions, ans.Critical = out.Report.Totals, len(out.Report.Exceptions), out.Report.Critical()
+	return ans, nil
 }
 
 func main() {
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
-	lambda.Start(handle)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", "report", "version", version)
+	slog.SetDefault(log)
+	h := &handler{
+		log:     log,
+		metrics: emf.New(os.Stdout, os.Getenv("PARITYPROOF_METRICS_NAMESPACE"), nil),
+		load: func(ctx context.Context) (*lambdaenv.Env, error) {
+			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log})
+		},
+		open: backends.Opener{Logger: log}.Open,
+		now:  time.Now,
+	}
+	lambda.Start(h.handle)
 }

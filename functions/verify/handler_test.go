@@ -132,7 +132,13 @@ func TestRunThenRejudgeIdempotently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	record := fmt.Sprintf("file://%s/state/%s", f.dir, rejudgedName(run.RunID, "us-users", "00042/backup 1 été.bin"))
+	at := time.Date(2026, 11, 28, 23, 15, 4, 0, time.UTC)
+	events := []RemovedEvent{{Store: "legacy-us", Bucket: "legacy-us-backups", Key: "users/00042/backup 1 été.bin", Event: "ObjectRemoved:Delete", Time: at}}
+	name, err := rejudgedName(run.RunID, "us-users", "00042/backup 1 été.bin", events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := fmt.Sprintf("file://%s/state/%s", f.dir, name)
 	want := fmt.Sprintf(`{"rejudged":[{"pair":"us-users","key":"00042/backup 1 été.bin","verdict":"deleted","record":%q,"written":true}],"ignored":[]}`, record)
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("first delivery (-want +got):\n%s", diff)
@@ -144,16 +150,14 @@ func TestRunThenRejudgeIdempotently(t *testing.T) {
 			added = append(added, p)
 		}
 	}
-	if diff := cmp.Diff([]string{"/state/" + rejudgedName(run.RunID, "us-users", "00042/backup 1 été.bin")}, added); diff != "" {
+	if diff := cmp.Diff([]string{"/state/" + name}, added); diff != "" {
 		t.Errorf("files added (-want +got):\n%s", diff)
 	}
 	var rec Rejudged
 	if err := json.Unmarshal([]byte(after[added[0]]), &rec); err != nil {
 		t.Fatal(err)
 	}
-	at := time.Date(2026, 11, 28, 23, 15, 4, 0, time.UTC)
-	if diff := cmp.Diff([]any{RejudgedSchema, run.RunID, at, ledger.Deleted, at, []RemovedEvent{{Store: "legacy-us", Bucket: "legacy-us-backups",
-		Key: "users/00042/backup 1 été.bin", Event: "ObjectRemoved:Delete", Time: at}}},
+	if diff := cmp.Diff([]any{RejudgedSchema, run.RunID, at, ledger.Deleted, at, events},
 		[]any{rec.Schema, rec.AgainstRunID, rec.JudgedAt, rec.Entry.Verdict, *rec.Entry.DeletedAt, rec.Events}); diff != "" {
 		t.Errorf("record (-want +got):\n%s", diff)
 	}

@@ -19,18 +19,19 @@ import (
 	"github.com/parityproof/parityproof/pkg/storage"
 )
 
-// Re-judged keys are recorded at the state location, one file per key and
-// complete run whose ledger they were judged against:
+// Re-judged keys are recorded at the state location, one file per key,
+// complete run whose ledger they were judged against, and set of events:
 //
-//	rejudged/<run_id>/<pair>/<sha256 of the logical key>.json
+//	rejudged/<run_id>/<pair>/<sha256 of the logical key>/<judged_at>-<digest of the events>.json
 //
 // (rejudged/none/… before any run is complete). A file holds a Rejudged:
 // the key, the events behind the judgement and the ledger entry the engine
 // gave. The judgement is stamped with the newest event's time, not the
 // clock, so the same events judged again give the same file, which is then
-// left as it is: the same event twice changes nothing. The next complete
-// run judges every key afresh and supersedes these files; they stay as the
-// evidence of what was seen between runs.
+// left as it is: the same event twice changes nothing, and other events of
+// the same key add files beside it rather than replace it. The next
+// complete run judges every key afresh and supersedes these files; they
+// stay as the evidence of what was seen between runs.
 
 // RejudgedSchema names the format of re-judged key files.
 const RejudgedSchema = "parityproof.rejudged/v1"
@@ -150,7 +151,10 @@ func (inv *invocation) rejudge(ctx context.Context, removed []RemovedObject) (*R
 			rec.Entry = &entry
 			rk.Verdict, rk.Detail = entry.Verdict, entry.Detail
 		}
-		name := rejudgedName(against, t.pair, t.key)
+		name, err := rejudgedName(against, t.pair, t.key, t.events)
+		if err != nil {
+			return nil, err
+		}
 		rk.Record = inv.state.URL(name)
 		if rk.Written, err = putIfChanged(ctx, inv.state, name, rec); err != nil {
 			return nil, err
@@ -176,13 +180,19 @@ func (inv *invocation) rejudge(ctx context.Context, removed []RemovedObject) (*R
 	return ans, nil
 }
 
-// rejudgedName is where a key's re-judgement against a run is recorded.
-func rejudgedName(runID, pair, key string) string {
+// rejudgedName is where a key's re-judgement after events (sorted oldest
+// first) against a run is recorded.
+func rejudgedName(runID, pair, key string, events []RemovedEvent) (string, error) {
 	if runID == "" {
 		runID = "none"
 	}
-	sum := sha256.Sum256([]byte(key))
-	return fmt.Sprintf("rejudged/%s/%s/%s.json", runID, pair, hex.EncodeToString(sum[:]))
+	b, err := json.Marshal(events)
+	if err != nil {
+		return "", fmt.Errorf("encoding the events of %q: %w", key, err)
+	}
+	k, e := sha256.Sum256([]byte(key)), sha256.Sum256(b)
+	at := events[len(events)-1].Time.UTC().Format("20060102T150405.000Z")
+	return fmt.Sprintf("rejudged/%s/%s/%s/%s-%s.json", runID, pair, hex.EncodeToString(k[:]), at, hex.EncodeToString(e[:8])), nil
 }
 
 // putIfChanged writes v at name unless name already holds exactly its
