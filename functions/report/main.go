@@ -37,7 +37,7 @@ var version = "dev"
 type Answer struct {
 	RunID string `json:"run_id"`
 	// Finished is true when this invocation wrote the run's manifest.
-	Finished bool `json:"finished"`
+	Finished bool   `json:"finished"`
 	Report   string `json:"report"`
 	HTML     string `json:"html"`
 	// Counts are the run's totals.
