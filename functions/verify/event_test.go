@@ -123,3 +123,24 @@ func at(s string) time.Time {
 	}
 	return t
 }
+
+// Every sample in events/ is decoded by a test: this function's table
+// above, or the report function's.
+func TestEverySampleEventIsDecodedByATest(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, filepath.Base(f))
+	}
+	want := []string{
+		"eventbridge-object-deleted.json", "plan-new-run.json", "plan.json", "report-request.json",
+		"s3-object-removed.json", "s3-test-event.json", "schedule-v2-run.json", "scheduled-event.json",
+		"shard-resume.json", "shard.json", "sqs-s3-object-removed.json",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events/ (-tested +present): a new sample needs a row in TestDecodeSampleEvents (here or in functions/report)\n%s", diff)
+	}
+}

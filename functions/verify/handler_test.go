@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +180,21 @@ func TestRunThenRejudgeIdempotently(t *testing.T) {
 	}
 	if f.metrics.Len() != 0 {
 		t.Errorf("the second delivery was counted:\n%s", f.metrics.String())
+	}
+
+	// Another event of the same key adds a record beside the first.
+	if _, err := f.invoke(s3Removed("legacy-sg-backups", "users/00042/backup+1+%C3%A9t%C3%A9.bin", "2026-11-28T23:16:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	var records []string
+	for p := range f.files() {
+		if strings.Contains(p, "/rejudged/") {
+			records = append(records, filepath.Base(p))
+		}
+	}
+	slices.Sort(records)
+	if len(records) != 2 || records[0] != filepath.Base(name) || !strings.HasPrefix(records[1], "20261128T231600.000Z-") {
+		t.Errorf("records after another event: %v", records)
 	}
 }
 
