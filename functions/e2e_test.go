@@ -588,8 +588,12 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 	if !last.Done || last.Cursor != "00731/backup-9.bin" || last.Counts.Count(ledger.Verified) != 24 || last.Counts.Objects != 24 {
 		t.Errorf("the slow shard did not end whole: %+v", last)
 	}
-	if len(trail) < 2 || trail[0].Done || trail[0].Cursor == "" {
-		t.Errorf("the slow shard's first invocation did not stop at a checkpoint: %+v", trail)
+	// 12 pages at 400ms each cannot come within one 4-second invocation
+	// however fast the machine: the first stops at its deadline. Some
+	// invocation stopped after a checkpoint, and a later one resumed it.
+	stopped := slices.IndexFunc(trail, func(a shardAnswer) bool { return !a.Done && a.Cursor != "" })
+	if len(trail) < 2 || trail[0].Done || stopped < 0 {
+		t.Errorf("the slow shard never stopped at a checkpoint: %+v", trail)
 	}
 	for i := 1; i < len(trail); i++ {
 		if trail[i].Cursor < trail[i-1].Cursor || trail[i].Counts.Objects < trail[i-1].Counts.Objects {
