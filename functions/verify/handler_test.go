@@ -282,3 +282,57 @@ func TestPlanAndShards(t *testing.T) {
 		t.Errorf("a run whose shards are done is complete only once finished (by the report function): %s, %v", out, err)
 	}
 }
+
+// An invocation works until the margin before its deadline, or half the
+// time left when that is shorter; without a deadline, until it is done.
+func TestWorkContextKeepsTheMargin(t *testing.T) {
+	h := &handler{margin: 30 * time.Second}
+	deadline := time.Now().Add(10 * time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	wctx, wcancel := h.workContext(ctx)
+	defer wcancel()
+	got, _ := wctx.Deadline()
+	if diff := cmp.Diff(30*time.Second, deadline.Sub(got)); diff != "" {
+		t.Errorf("margin (-want +got):\n%s", diff)
+	}
+
+	short, scancel := context.WithDeadline(context.Background(), time.Now().Add(20*time.Second))
+	defer scancel()
+	sctx, sc := h.workContext(short)
+	defer sc()
+	sd, _ := short.Deadline()
+	wd, _ := sctx.Deadline()
+	if m := sd.Sub(wd); m > 10*time.Second || m < 9*time.Second {
+		t.Errorf("with 20s left the margin is %v, want half of what is left", m)
+	}
+
+	nctx, nc := h.workContext(context.Background())
+	defer nc()
+	if _, ok := nctx.Deadline(); ok {
+		t.Error("a context without a deadline got one")
+	}
+}
+
+func TestDeadlineMargin(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want time.Duration
+		err  string
+	}{
+		{"", DefaultDeadlineMargin, ""},
+		{"45s", 45 * time.Second, ""},
+		{"1m", time.Minute, ""},
+		{"soon", 0, `PARITYPROOF_DEADLINE_MARGIN "soon" is not a duration such as 30s`},
+		{"-5s", 0, `PARITYPROOF_DEADLINE_MARGIN "-5s" is not a duration such as 30s`},
+	} {
+		got, err := deadlineMargin(func(string) string { return tc.env })
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if diff := cmp.Diff([]any{tc.want, tc.err}, []any{got, msg}); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tc.env, diff)
+		}
+	}
+}

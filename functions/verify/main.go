@@ -116,7 +116,7 @@ func (h *handler) workContext(ctx context.Context) (context.Context, context.Can
 		return context.WithCancel(ctx)
 	}
 	left := time.Until(deadline)
-	return context.WithDeadline(ctx, deadline.Add(-min(h.margin, left/2)))
+	return context.WithDeadline(ctx, deadline.Add(-max(0, min(h.margin, left/2))))
 }
 
 // deadlineMargin reads EnvDeadlineMargin.
