@@ -3,7 +3,6 @@ package oci
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/oracle/oci-go-sdk/v65/common"
@@ -20,90 +19,13 @@ const listFields = "name,size,etag,md5,timeCreated,timeModified,storageTier,arch
 // folding each key's versions into one fingerprint. The next page is
 // fetched while the caller consumes the current one.
 func (s *Store) List(ctx context.Context, r inventory.KeyRange) inventory.Listing {
-	ctx, cancel := context.WithCancel(ctx)
-	l := &listing{ctx: ctx, cancel: cancel, pages: make(chan page), done: make(chan struct{}), what: fmt.Sprintf("listing %s of %s", r, s.name)}
 	fetch := s.listObjects
 	if s.features.Versions {
 		fetch = s.listVersions
 	}
-	go func() {
-		defer close(l.done)
-		defer close(l.pages)
-		err := fetch(ctx, r, func(fps []inventory.Fingerprint) bool {
-			select {
-			case l.pages <- page{fps: fps}:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		})
-		if err != nil {
-			select {
-			case l.pages <- page{err: err}:
-			case <-ctx.Done():
-			}
-		}
-	}()
-	return l
-}
-
-type page struct {
-	fps []inventory.Fingerprint
-	err error
-}
-
-// listing hands out the pages a goroutine fetches. The channel is
-// unbuffered: while the caller works on one page, the goroutine fetches
-// the next and waits to hand it over, one page ahead and no more.
-type listing struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	pages  chan page
-	done   chan struct{}
-	what   string
-	err    error // sticky
-	closed bool
-}
-
-func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
-	if l.closed {
-		return nil, fmt.Errorf("%s: the listing is closed", l.what)
-	}
-	if l.err != nil {
-		return nil, l.err
-	}
-	if err := l.ctx.Err(); err != nil {
-		l.err = fmt.Errorf("%s: %w", l.what, err)
-		return nil, l.err
-	}
-	select {
-	case p, ok := <-l.pages:
-		switch {
-		case !ok:
-			if err := l.ctx.Err(); err != nil {
-				l.err = fmt.Errorf("%s: %w", l.what, err)
-				return nil, l.err
-			}
-			l.err = io.EOF
-			return nil, io.EOF
-		case p.err != nil:
-			l.err = p.err
-			return nil, p.err
-		}
-		return p.fps, nil
-	case <-l.ctx.Done():
-		l.err = fmt.Errorf("%s: %w", l.what, l.ctx.Err())
-		return nil, l.err
-	}
-}
-
-func (l *listing) Close() error {
-	if !l.closed {
-		l.closed = true
-		l.cancel()
-		<-l.done
-	}
-	return nil
+	return inventory.Prefetch(ctx, fmt.Sprintf("listing %s of %s", r, s.name), func(ctx context.Context, emit func([]inventory.Fingerprint) bool) error {
+		return fetch(ctx, r, emit)
+	})
 }
 
 // bounds returns the object-name bounds of r under the prefix: start

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -40,12 +39,6 @@ func (s *Store) List(ctx context.Context, r inventory.KeyRange) inventory.Listin
 	return l
 }
 
-// page is what a source goroutine hands the consumer.
-type page struct {
-	fps []inventory.Fingerprint
-	err error
-}
-
 // listing merges two sources into pages.
 type listing struct {
 	ctx      context.Context
@@ -53,7 +46,6 @@ type listing struct {
 	store    string
 	start    string
 	pageSize int
-	wg       sync.WaitGroup
 
 	objects, uploads *cursor
 	err              error
@@ -62,31 +54,27 @@ type listing struct {
 
 // cursor reads one source's pages.
 type cursor struct {
-	ch   <-chan page
+	l    inventory.Listing
 	buf  []inventory.Fingerprint
 	done bool
 }
 
 // peek returns the source's next fingerprint without consuming it, or nil
 // at its end.
-func (c *cursor) peek(ctx context.Context) (*inventory.Fingerprint, error) {
+func (c *cursor) peek() (*inventory.Fingerprint, error) {
 	for len(c.buf) == 0 {
 		if c.done {
 			return nil, nil
 		}
-		select {
-		case p, ok := <-c.ch:
-			if !ok {
-				c.done = true
-				return nil, nil
-			}
-			if p.err != nil {
-				return nil, p.err
-			}
-			c.buf = p.fps
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		page, err := c.l.NextPage()
+		if err == io.EOF {
+			c.done = true
+			return nil, nil
 		}
+		if err != nil {
+			return nil, err
+		}
+		c.buf = page
 	}
 	return &c.buf[0], nil
 }
@@ -106,11 +94,11 @@ func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
 	}
 	out := make([]inventory.Fingerprint, 0, l.pageSize)
 	for len(out) < l.pageSize {
-		o, err := l.objects.peek(l.ctx)
+		o, err := l.objects.peek()
 		if err != nil {
 			return nil, l.fail(err)
 		}
-		u, err := l.uploads.peek(l.ctx)
+		u, err := l.uploads.peek()
 		if err != nil {
 			return nil, l.fail(err)
 		}
@@ -150,7 +138,8 @@ func (l *listing) Close() error {
 	if !l.closed {
 		l.closed = true
 		l.cancel()
-		l.wg.Wait()
+		l.objects.l.Close()
+		l.uploads.l.Close()
 	}
 	return nil
 }
@@ -169,30 +158,20 @@ type pager interface {
 	fetch(ctx context.Context, prefix string, pos position) (entries []entry, next position, last bool, err error)
 }
 
-// spawn starts the goroutine that lists one source of r and folds it into
-// pages of fingerprints.
+// spawn lists one source of r through p, folded by f, in a goroutine of
+// its own one page ahead of the merge.
 func (l *listing) spawn(s *Store, r inventory.KeyRange, p pager, f folder) *cursor {
-	ch := make(chan page, 1) // one page ahead of the consumer
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		defer close(ch)
-		if err := s.walk(l.ctx, r, p, f, ch); err != nil {
-			select {
-			case ch <- page{err: err}:
-			case <-l.ctx.Done():
-			}
-		}
-	}()
-	return &cursor{ch: ch}
+	return &cursor{l: inventory.Prefetch(l.ctx, "", func(ctx context.Context, emit func([]inventory.Fingerprint) bool) error {
+		return s.walk(ctx, r, p, f, emit)
+	})}
 }
 
 // errStop ends a walk that reached the end of its range.
 var errStop = errors.New("end of range")
 
-// walk lists the keys of r through p, folds them with f, and sends pages
-// of at most the page size on ch.
-func (s *Store) walk(ctx context.Context, r inventory.KeyRange, p pager, f folder, ch chan<- page) error {
+// walk lists the keys of r through p, folds them with f, and hands pages
+// of at most the page size to emit.
+func (s *Store) walk(ctx context.Context, r inventory.KeyRange, p pager, f folder, emit func([]inventory.Fingerprint) bool) error {
 	prefix := s.cfg.Prefix
 	lo := prefix + r.Start
 	hi := ""
@@ -219,13 +198,11 @@ func (s *Store) walk(ctx context.Context, r inventory.KeyRange, p pager, f folde
 		if len(buf) == 0 {
 			return nil
 		}
-		select {
-		case ch <- page{fps: buf}:
-			buf = make([]inventory.Fingerprint, 0, s.cfg.PageSize)
-			return nil
-		case <-ctx.Done():
+		if !emit(buf) {
 			return ctx.Err()
 		}
+		buf = make([]inventory.Fingerprint, 0, s.cfg.PageSize)
+		return nil
 	}
 	last, seen := "", false
 	err := func() error {

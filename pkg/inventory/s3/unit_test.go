@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/memory"
 )
 
 func dataVersion(key, id string, latest bool, size int64) entry {
@@ -127,15 +128,17 @@ func (p *fakePager) fetch(_ context.Context, prefix string, pos position) ([]ent
 func walkKeys(t *testing.T, prefix string, pageSize int, r inventory.KeyRange, p pager) ([]string, error) {
 	t.Helper()
 	s := &Store{cfg: Config{Name: "unit", Prefix: prefix, PageSize: pageSize}}
-	ch := make(chan page, 100)
-	err := s.walk(context.Background(), r, p, objectFolder{}, ch)
-	close(ch)
+	var pages [][]inventory.Fingerprint
+	err := s.walk(context.Background(), r, p, objectFolder{}, func(fps []inventory.Fingerprint) bool {
+		pages = append(pages, fps)
+		return true
+	})
 	var keys []string
-	for pg := range ch {
-		if len(pg.fps) > pageSize {
-			t.Errorf("a page of %d fingerprints, more than %d", len(pg.fps), pageSize)
+	for _, pg := range pages {
+		if len(pg) > pageSize {
+			t.Errorf("a page of %d fingerprints, more than %d", len(pg), pageSize)
 		}
-		for _, fp := range pg.fps {
+		for _, fp := range pg {
 			keys = append(keys, fp.Key)
 		}
 	}
@@ -219,12 +222,7 @@ func TestWalkSkipsKeysAServerRepeats(t *testing.T) {
 // chanListing is a listing over sources fed by the test.
 func chanListing(ctx context.Context, objects, uploads []inventory.Fingerprint, pageSize int) *listing {
 	feed := func(fps []inventory.Fingerprint) *cursor {
-		ch := make(chan page, len(fps)+1)
-		for _, fp := range fps {
-			ch <- page{fps: []inventory.Fingerprint{fp}}
-		}
-		close(ch)
-		return &cursor{ch: ch}
+		return &cursor{l: memory.NewListing(ctx, fps, 1)}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	return &listing{ctx: ctx, cancel: cancel, store: "unit", pageSize: pageSize, objects: feed(objects), uploads: feed(uploads)}
