@@ -5,6 +5,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,7 +65,15 @@ func Execute(ctx context.Context, cfg *config.Config, o Options) (*Outcome, erro
 	if o.Open == nil {
 		o.Open = backends.Opener{Logger: o.Logger}.Open
 	}
-	r := run.New(run.Options{Config: cfg, Open: o.Open, State: state, Now: o.Now, Logger: o.Logger, Progress: o.Progress, ToolVersion: o.ToolVersion})
+	// Who runs it goes into a new run's record, so that its report names
+	// them even when it is rebuilt later by someone else.
+	var ranBy json.RawMessage
+	if id := report.Identify(ctx, report.IdentifyOptionsFor(cfg), o.Logger); !id.IsZero() {
+		if ranBy, err = json.Marshal(id); err != nil {
+			return nil, err
+		}
+	}
+	r := run.New(run.Options{Config: cfg, Open: o.Open, State: state, Now: o.Now, Logger: o.Logger, Progress: o.Progress, ToolVersion: o.ToolVersion, RanBy: ranBy})
 	res, err := r.Run(ctx, o.Restart)
 	if errors.Is(err, run.ErrConfigChanged) {
 		return nil, err
@@ -72,9 +81,7 @@ func Execute(ctx context.Context, cfg *config.Config, o Options) (*Outcome, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 	}
-	id := report.Identify(ctx, report.IdentifyOptionsFor(cfg), o.Logger)
-	rep, err := report.Build(ctx, cfg, state, res.Record.RunID,
-		report.WithHistory(reports), report.WithIdentity(id), report.WithLogger(o.Logger))
+	rep, err := report.Build(ctx, cfg, state, res.Record.RunID, report.WithHistory(reports), report.WithLogger(o.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("%w: building the report of run %s: %w", ErrIncomplete, res.Record.RunID, err)
 	}

@@ -8,6 +8,7 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -146,6 +147,15 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 	finished, err := run.FinishedAt(ctx, state, runID)
 	if err != nil {
 		return nil, err
+	}
+	if o.ranBy == nil && len(rec.RanBy) > 0 {
+		// Who began the run, as its record says: a report rebuilt later
+		// names them, not whoever rebuilds it.
+		var id Identity
+		if err := json.Unmarshal(rec.RanBy, &id); err != nil {
+			return nil, fmt.Errorf("run %s: the record's ran_by: %w", runID, err)
+		}
+		o.ranBy = &id
 	}
 	rep := &Report{
 		Schema:        Schema,

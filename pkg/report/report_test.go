@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -36,6 +37,12 @@ run: {checkpoint_every: 4}
 // configuration, state and run id.
 func fixture(t *testing.T) (*config.Config, *storage.Dir, string) {
 	t.Helper()
+	return fixtureRanBy(t, nil)
+}
+
+// fixtureRanBy is fixture, its run begun by ranBy (JSON, nil for nobody).
+func fixtureRanBy(t *testing.T, ranBy []byte) (*config.Config, *storage.Dir, string) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Parse(filepath.Join(dir, "c.yaml"), []byte(cfgYAML))
 	if err != nil {
@@ -52,7 +59,7 @@ func fixture(t *testing.T) (*config.Config, *storage.Dir, string) {
 	stores["oci-us"].Put("users/extra.bin", []byte("extra"))
 	st, _ := storage.NewDir(filepath.Join(dir, "state"))
 	at := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
-	r := run.New(run.Options{Config: cfg, State: st, Now: func() time.Time { return at }, ToolVersion: "test",
+	r := run.New(run.Options{Config: cfg, State: st, Now: func() time.Time { return at }, ToolVersion: "test", RanBy: ranBy,
 		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) { return stores[s.Name], nil }})
 	res, err := r.Run(context.Background(), false)
 	if err != nil {
@@ -160,5 +167,36 @@ func TestBuildOfAnUnknownRun(t *testing.T) {
 	_, err := Build(context.Background(), cfg, st, "20991231T000000Z-0000")
 	if !errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("got %v, want an error wrapping storage.ErrNotExist", err)
+	}
+}
+
+// A report names who began the run, as the run's record says, even when
+// someone else rebuilds it; an identity given to Build takes precedence.
+func TestBuildNamesWhoBeganTheRun(t *testing.T) {
+	starter := &Identity{AWS: &AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/parityproof/scheduler", UserID: "AROA:scheduler"}}
+	b, err := json.Marshal(starter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, st, runID := fixtureRanBy(t, b)
+	rep, err := Build(context.Background(), cfg, st, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(starter, rep.RanBy); diff != "" {
+		t.Errorf("ran_by (-want +got):\n%s", diff)
+	}
+	other := &Identity{OCI: []OCIIdentity{{Auth: "api_key", User: "ocid1.user.oc1..auditor"}}}
+	rep, err = Build(context.Background(), cfg, st, runID, WithIdentity(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(other, rep.RanBy); diff != "" {
+		t.Errorf("ran_by with WithIdentity (-want +got):\n%s", diff)
+	}
+	// A run begun by nobody known names nobody.
+	cfg, st, runID = fixture(t)
+	if rep, err = Build(context.Background(), cfg, st, runID); err != nil || rep.RanBy != nil {
+		t.Errorf("ran_by of a run without one: %+v, %v", rep.RanBy, err)
 	}
 }

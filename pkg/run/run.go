@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,8 @@ type Options struct {
 	Logger      *slog.Logger
 	Progress    Progress
 	ToolVersion string
+	// RanBy describes who runs it (JSON), recorded in a new run's record.
+	RanBy json.RawMessage
 }
 
 // Runner runs verifications of one configuration.
@@ -107,6 +110,7 @@ func (r *Runner) Begin(ctx context.Context, restart bool) (*Record, error) {
 		StartedAt:    now,
 		ConfigDigest: r.cfg.Digest,
 		ToolVersion:  r.opts.ToolVersion,
+		RanBy:        r.opts.RanBy,
 	}
 	prev, err := LatestRunID(ctx, r.st)
 	if err != nil {

@@ -34,11 +34,14 @@ type Record struct {
 	// StartedAt is the run's clock: every proof and deletion it records is
 	// stamped with it, so a resumed run writes what an uninterrupted one
 	// would have.
-	StartedAt     time.Time     `json:"started_at"`
-	ConfigDigest  string        `json:"config_digest"`
-	PreviousRunID string        `json:"previous_run_id,omitempty"`
-	ToolVersion   string        `json:"tool_version"`
-	Pairs         []PlannedPair `json:"pairs"`
+	StartedAt     time.Time `json:"started_at"`
+	ConfigDigest  string    `json:"config_digest"`
+	PreviousRunID string    `json:"previous_run_id,omitempty"`
+	ToolVersion   string    `json:"tool_version"`
+	// RanBy is who began the run (the caller's identities in its clouds),
+	// as the caller described it; the report names it.
+	RanBy json.RawMessage `json:"ran_by,omitempty"`
+	Pairs []PlannedPair   `json:"pairs"`
 }
 
 // PlannedPair is a pair's shards.
