@@ -94,12 +94,8 @@ func (p *previousLedger) open() error {
 // finish checks the file just read against its digest.
 func (p *previousLedger) finish() error {
 	defer func() { p.body.Close(); p.cur = nil }()
-	if err := p.hash.drain(); err != nil {
-		return err
-	}
-	if got := p.hash.sum(); got != p.file.SHA256 || p.n != p.file.Entries {
-		return fmt.Errorf("previous ledger %s: %d entries with SHA-256 %s, but its manifest says %d with %s",
-			p.st.URL(runDir(p.runID)+p.file.Path), p.n, got, p.file.Entries, p.file.SHA256)
+	if err := p.hash.check(p.st.URL(runDir(p.runID)+p.file.Path), p.file, p.n); err != nil {
+		return fmt.Errorf("previous %w", err)
 	}
 	return nil
 }
@@ -136,3 +132,15 @@ func (h *hashingReader) drain() error {
 }
 
 func (h *hashingReader) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
+
+// check reads what is left of the ledger file at url and compares what was
+// read, n entries, with the file's manifest digest.
+func (h *hashingReader) check(url string, f ledger.ManifestFile, n int64) error {
+	if err := h.drain(); err != nil {
+		return fmt.Errorf("ledger %s: %w", url, err)
+	}
+	if got := h.sum(); got != f.SHA256 || n != f.Entries {
+		return fmt.Errorf("ledger %s: %d entries with SHA-256 %s, but the manifest says %d entries with %s", url, n, got, f.Entries, f.SHA256)
+	}
+	return nil
+}

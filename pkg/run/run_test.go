@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -323,5 +324,49 @@ func TestInterruptedRunSaysSoAndResumes(t *testing.T) {
 	}
 	if n := len(verdicts(t, st, res)); n != 50 {
 		t.Errorf("resumed run judged %d keys, want 50", n)
+	}
+}
+
+// A previous ledger file that no longer matches its manifest digest stops
+// the next run: wrong history never feeds the verdicts.
+func TestChangedPreviousLedgerStopsTheRun(t *testing.T) {
+	ctx := context.Background()
+	cfg := loadConfig(t)
+	w := newWorld(20)
+	st, _ := storage.NewDir(t.TempDir())
+	res, err := newRunner(t, cfg, w, st, day1).Run(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := ReadManifest(ctx, st, res.Record.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite one part as a valid ledger that says something else.
+	part := m.Pairs[0].Shards[0].Files[0]
+	var entries []ledger.Entry
+	if err := ReadLedger(ctx, st, res.Record.RunID, part, func(e *ledger.Entry) error {
+		entries = append(entries, e.Clone())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	entries[0].Verdict, entries[0].ProvenAt = ledger.Unproven, nil
+	var buf bytes.Buffer
+	lw := ledger.NewWriter(&buf)
+	for i := range entries {
+		if err := lw.Write(&entries[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, runDir(res.Record.RunID)+part.Path, &buf, storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = newRunner(t, cfg, w, st, day2).Run(ctx, false)
+	if err == nil || !strings.Contains(err.Error(), "previous ledger file://") || !strings.Contains(err.Error(), "but the manifest says") {
+		t.Errorf("a run over a changed previous ledger: %v", err)
 	}
 }

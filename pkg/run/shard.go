@@ -192,11 +192,5 @@ func ReadLedger(ctx context.Context, st storage.Store, runID string, f ledger.Ma
 			return err
 		}
 	}
-	if err := h.drain(); err != nil {
-		return err
-	}
-	if got := h.sum(); got != f.SHA256 || n != f.Entries {
-		return fmt.Errorf("ledger %s: %d entries with SHA-256 %s, but the manifest says %d entries with %s", st.URL(runDir(runID)+f.Path), n, got, f.Entries, f.SHA256)
-	}
-	return nil
+	return h.check(st.URL(runDir(runID)+f.Path), f, n)
 }
