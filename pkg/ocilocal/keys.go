@@ -68,20 +68,10 @@ func ParsePublicKeyPEM(data []byte) (*rsa.PublicKey, error) {
 				return nil, fmt.Errorf("parsing RSA public key: %w", err)
 			}
 			return pub, nil
-		case "RSA PRIVATE KEY":
-			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY", "PRIVATE KEY":
+			priv, err := parsePrivateBlock(block)
 			if err != nil {
-				return nil, fmt.Errorf("parsing RSA private key: %w", err)
-			}
-			return &k.PublicKey, nil
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("parsing private key: %w", err)
-			}
-			priv, ok := k.(*rsa.PrivateKey)
-			if !ok {
-				return nil, fmt.Errorf("private key is %T, not RSA", k)
+				return nil, err
 			}
 			return &priv.PublicKey, nil
 		}
@@ -98,20 +88,31 @@ func ParsePrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) {
 			return nil, errors.New("no PEM-encoded RSA private key found")
 		}
 		switch block.Type {
-		case "RSA PRIVATE KEY":
-			return x509.ParsePKCS1PrivateKey(block.Bytes)
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("parsing private key: %w", err)
-			}
-			priv, ok := k.(*rsa.PrivateKey)
-			if !ok {
-				return nil, fmt.Errorf("private key is %T, not RSA", k)
-			}
-			return priv, nil
+		case "RSA PRIVATE KEY", "PRIVATE KEY":
+			return parsePrivateBlock(block)
 		}
 	}
+}
+
+// parsePrivateBlock parses a PKCS#1 ("RSA PRIVATE KEY") or PKCS#8
+// ("PRIVATE KEY") block holding an RSA private key.
+func parsePrivateBlock(block *pem.Block) (*rsa.PrivateKey, error) {
+	if block.Type == "RSA PRIVATE KEY" {
+		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing RSA private key: %w", err)
+		}
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parsing private key: %w", err)
+	}
+	priv, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("private key is %T, not RSA", k)
+	}
+	return priv, nil
 }
 
 // ReadPublicKeyFile reads a PEM file with [ParsePublicKeyPEM].
