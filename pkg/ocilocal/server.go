@@ -211,7 +211,7 @@ func route(r *http.Request) (request, *apiError) {
 		if req.object == "" {
 			return req, &apiError{status: http.StatusBadRequest, code: "InvalidParameter", msg: "The object name is empty."}
 		}
-		ops := map[string]string{}
+		var ops map[string]string
 		if segs[4] == "o" {
 			ops = map[string]string{http.MethodPut: opPutObject, http.MethodGet: opGetObject, http.MethodHead: opHeadObject, http.MethodDelete: opDeleteObject}
 		} else {

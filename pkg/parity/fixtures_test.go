@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"sort"
 	"sync"
 	"time"
 
@@ -174,10 +173,6 @@ func (s *sliceStream) NextPage() ([]ledger.Entry, error) {
 	page := s.entries[:n]
 	s.entries = s.entries[n:]
 	return page, nil
-}
-
-func sortFingerprints(fps []inventory.Fingerprint) {
-	sort.Slice(fps, func(i, j int) bool { return fps[i].Key < fps[j].Key })
 }
 
 // roundTrip writes entries through the ledger codec and reads them back,
