@@ -27,10 +27,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,35 +122,15 @@ func Launch(ctx context.Context, opts Options) (*Server, error) {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	// Another process may take the free port between our probe and the
-	// server's bind; then the server exits at once and we try another.
-	var lastErr error
-	for range 3 {
-		s, err := launch(ctx, path, opts.Env, timeout)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	return launch(ctx, path, opts.Env, timeout)
 }
 
 func launch(ctx context.Context, path string, env []string, timeout time.Duration) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, fmt.Errorf("finding a free port: %w", err)
-	}
-	s := &Server{
-		URL:    "http://127.0.0.1:" + strconv.Itoa(port),
-		output: &syncBuffer{},
-		exited: make(chan struct{}),
-	}
+	s := &Server{output: &syncBuffer{}, exited: make(chan struct{})}
 	// Not exec.CommandContext: the server must outlive ctx, which only
-	// bounds the start.
-	s.cmd = exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	// bounds the start. Port 0: moto binds a free port itself and says
+	// which, so no other process can take it between a probe and the bind.
+	s.cmd = exec.Command(path, "-H", "127.0.0.1", "-p", "0")
 	s.cmd.Env = serverEnv(env)
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 	// Its own process group, so that Stop also ends anything it started.
@@ -166,16 +146,11 @@ func launch(ctx context.Context, path string, env []string, timeout time.Duratio
 	return s, nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// runningOn is how moto_server (werkzeug) says where it listens.
+var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:[0-9]+)`)
 
-// waitReady polls the server until it answers, it exits, or time runs out.
+// waitReady waits for the server to say where it listens, then polls it
+// until it answers, it exits, or time runs out.
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -183,19 +158,26 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
-		if err != nil {
-			return err
+		if s.URL == "" {
+			if m := runningOn.FindStringSubmatch(s.Output()); m != nil {
+				s.URL = m[1]
+			}
 		}
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			return nil
+		if s.URL != "" {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/moto-api/", nil)
+			if err != nil {
+				return err
+			}
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+				return nil
+			}
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("moto_server on %s exited before answering: %s", s.URL, s.Output())
+			return fmt.Errorf("moto_server exited before answering: %s", s.Output())
 		case <-ctx.Done():
-			return fmt.Errorf("moto_server on %s did not answer within %s: %w\n%s", s.URL, timeout, ctx.Err(), s.Output())
+			return fmt.Errorf("moto_server did not answer within %s: %w\n%s", timeout, ctx.Err(), s.Output())
 		case <-tick.C:
 		}
 	}
