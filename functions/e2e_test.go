@@ -48,12 +48,12 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
-	"github.com/parityproof/parityproof/pkg/config"
-	"github.com/parityproof/parityproof/pkg/ledger"
-	"github.com/parityproof/parityproof/pkg/ocilocal"
-	"github.com/parityproof/parityproof/pkg/run"
-	"github.com/parityproof/parityproof/pkg/storage"
 )
 
 // RIEVersion is the emulator's version, as the Go module proxy serves it.

@@ -30,9 +30,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parityproof/parityproof/pkg/config"
+	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/pipeline"
 	"github.com/parityproof/parityproof/pkg/inventory"
-	"github.com/parityproof/parityproof/pkg/pipeline"
 )
 
 func main() {

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/parityproof/parityproof/pkg/ocilocal"
+	"github.com/parityproof/parityproof/internal/ocilocal"
 )
 
 const usage = `ocilocal: a local OCI Object Storage emulator that checks request signatures.

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parityproof/parityproof/pkg/config"
-	"github.com/parityproof/parityproof/pkg/ledger"
-	"github.com/parityproof/parityproof/pkg/pipeline"
-	"github.com/parityproof/parityproof/pkg/report"
-	"github.com/parityproof/parityproof/pkg/run"
-	"github.com/parityproof/parityproof/pkg/storage"
+	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/pipeline"
+	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/storage"
 )
 
 // errHelp ends a command that printed its help.

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/parityproof/parityproof/pkg/demo"
+	"github.com/parityproof/parityproof/internal/demo"
 )
 
 const demoUsage = `Usage: parityproof demo [--dir DIR] [--objects N]

@@ -36,10 +36,10 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/report"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
-	"github.com/parityproof/parityproof/pkg/ledger"
-	"github.com/parityproof/parityproof/pkg/ocilocal"
-	"github.com/parityproof/parityproof/pkg/report"
 )
 
 var (

@@ -8,7 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/parityproof/parityproof/pkg/report"
+	"github.com/parityproof/parityproof/internal/report"
 	"golang.org/x/term"
 )
 

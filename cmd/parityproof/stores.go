@@ -7,9 +7,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/parityproof/parityproof/pkg/config"
-	"github.com/parityproof/parityproof/pkg/report"
-	"github.com/parityproof/parityproof/pkg/storage"
+	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/storage"
 )
 
 // fetcher opens the URLs a report names: file:// directly; s3:// and

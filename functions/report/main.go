@@ -21,13 +21,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/parityproof/parityproof/internal/backends"
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
 	"github.com/parityproof/parityproof/internal/lambdareport"
-	"github.com/parityproof/parityproof/pkg/backends"
-	"github.com/parityproof/parityproof/pkg/report"
-	"github.com/parityproof/parityproof/pkg/run"
-	"github.com/parityproof/parityproof/pkg/storage"
+	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/storage"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

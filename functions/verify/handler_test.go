@@ -16,12 +16,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
-	"github.com/parityproof/parityproof/pkg/config"
+	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
-	"github.com/parityproof/parityproof/pkg/ledger"
 )
 
 // These tests drive the handler in-process over memory stores and file://

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/parityproof/parityproof/pkg/config"
-	"github.com/parityproof/parityproof/pkg/ledger"
-	"github.com/parityproof/parityproof/pkg/run"
-	"github.com/parityproof/parityproof/pkg/storage"
+	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/storage"
 )
 
 // Re-judged keys are recorded at the state location, one file per key,

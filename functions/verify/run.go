@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/parityproof/parityproof/internal/lambdareport"
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory"
-	"github.com/parityproof/parityproof/pkg/ledger"
-	"github.com/parityproof/parityproof/pkg/report"
-	"github.com/parityproof/parityproof/pkg/run"
-	"github.com/parityproof/parityproof/pkg/storage"
 )
 
 // RunAnswer answers a run request.

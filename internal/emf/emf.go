@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parityproof/parityproof/pkg/ledger"
+	"github.com/parityproof/parityproof/internal/ledger"
 )
 
 // Service is the value of the Service dimension of every metric.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/parityproof/parityproof/pkg/ledger"
+	"github.com/parityproof/parityproof/internal/ledger"
 )
 
 func tallyOf(vs ...ledger.Verdict) map[ledger.Verdict]int64 {

@@ -43,7 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/parityproof/parityproof/pkg/config"
+	"github.com/parityproof/parityproof/internal/config"
 )
 
 // The environment variables Load reads.

@@ -23,8 +23,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/oracle/oci-go-sdk/v65/common"
 
+	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
-	"github.com/parityproof/parityproof/pkg/config"
 )
 
 var moto motoserver.Shared

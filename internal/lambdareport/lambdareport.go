@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/emf"
-	"github.com/parityproof/parityproof/pkg/config"
-	"github.com/parityproof/parityproof/pkg/report"
-	"github.com/parityproof/parityproof/pkg/storage"
+	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/storage"
 )
 
 // Options say what to report and where.

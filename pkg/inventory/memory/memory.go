@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parityproof/parityproof/pkg/checksum"
 	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/checksum"
 )
 
 // DefaultPageSize is the page size of listings unless [WithPageSize] says

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
-	"github.com/parityproof/parityproof/pkg/ocilocal"
 )
 
 // benchFixture seeds n small objects; seeding is not timed.

@@ -14,9 +14,9 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
-	"github.com/parityproof/parityproof/pkg/ocilocal"
 )
 
 func TestErrorsNameTheStore(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
-	"github.com/parityproof/parityproof/pkg/checksum"
 	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/checksum"
 )
 
 // The metadata key rclone writes the source MD5 into on multipart uploads

@@ -12,8 +12,8 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
-	"github.com/parityproof/parityproof/pkg/ocilocal"
 )
 
 // RSA keys take a while to generate: each test binary makes two, once.

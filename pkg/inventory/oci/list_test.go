@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
-	"github.com/parityproof/parityproof/pkg/ocilocal"
 )
 
 // waitFor polls until cond holds, failing after many tries. It waits on

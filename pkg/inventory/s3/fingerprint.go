@@ -9,8 +9,8 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/parityproof/parityproof/pkg/checksum"
 	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/checksum"
 )
 
 // Storage classes whose objects must be restored before they can be read.

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/parityproof/parityproof/pkg/checksum"
 	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/checksum"
 )
 
 // content returns n bytes that differ from one offset to the next.
