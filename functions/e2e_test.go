@@ -51,7 +51,7 @@ import (
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/ocilocal"
-	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
 )
@@ -438,7 +438,7 @@ func (w *world) ledgerOf(runID string) map[string]ledger.Verdict {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	m, _, err := run.ReadManifest(ctx, st, runID)
+	m, _, err := state.New(st).ReadManifest(ctx, runID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -446,7 +446,7 @@ func (w *world) ledgerOf(runID string) map[string]ledger.Verdict {
 	for _, p := range m.Pairs {
 		for _, s := range p.Shards {
 			for _, f := range s.Files {
-				if err := run.ReadLedger(ctx, st, runID, f, func(e *ledger.Entry) error { out[e.Key] = e.Verdict; return nil }); err != nil {
+				if err := state.New(st).ReadLedger(ctx, runID, f, func(e *ledger.Entry) error { out[e.Key] = e.Verdict; return nil }); err != nil {
 					w.t.Fatal(err)
 				}
 			}

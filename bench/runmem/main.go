@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/parityproof/parityproof/internal/config"
-	"github.com/parityproof/parityproof/internal/pipeline"
+	"github.com/parityproof/parityproof/internal/run"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
@@ -73,7 +73,16 @@ run: {workers: %d, shard_size: 100000}
 	for i := range 2 {
 		at := start.Add(time.Duration(i) * 24 * time.Hour)
 		t0 := time.Now()
-		out, err := pipeline.Execute(context.Background(), cfg, pipeline.Options{Open: open, Now: func() time.Time { return at }})
+		ctx := context.Background()
+		r, err := run.Open(ctx, run.Options{Config: cfg, Stores: open, Now: func() time.Time { return at }})
+		if err != nil {
+			log.Panic(err)
+		}
+		done, err := r.Execute(ctx, false)
+		if err != nil {
+			log.Panic(err)
+		}
+		out, err := r.Publish(ctx, done.Record.RunID)
 		if err != nil {
 			log.Panic(err)
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
-	"github.com/parityproof/parityproof/internal/pipeline"
 	"github.com/parityproof/parityproof/internal/report"
 	"github.com/parityproof/parityproof/internal/run"
 	"github.com/parityproof/parityproof/internal/storage"
@@ -76,28 +75,41 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	return runAndReport(ctx, cfg, pipeline.Options{Restart: *restart, Now: clockFromEnv()}, *quiet, stdout, stderr)
+	return runAndReport(ctx, cfg, *restart, *quiet, stdout, stderr)
 }
 
 // runAndReport runs a configuration, publishes the report, prints where it
 // is and returns the exit status as an error.
-func runAndReport(ctx context.Context, cfg *config.Config, o pipeline.Options, quiet bool, stdout, stderr io.Writer) error {
+func runAndReport(ctx context.Context, cfg *config.Config, restart, quiet bool, stdout, stderr io.Writer) error {
 	logger, progress := newLogger(stderr, quiet)
-	o.Logger, o.Progress, o.ToolVersion = logger, progress, version
-	out, err := pipeline.Execute(ctx, cfg, o)
+	r, err := run.Open(ctx, run.Options{Config: cfg, Now: clockFromEnv(), Logger: logger, Progress: progress, ToolVersion: version})
+	if err != nil {
+		return usageError{err}
+	}
+	res, err := r.Execute(ctx, restart)
 	progress.Finish()
 	switch {
-	case errors.Is(err, pipeline.ErrIncomplete):
+	case errors.Is(err, run.ErrIncomplete):
 		return exitError{exitIncomplete, err}
 	case err != nil:
 		return usageError{err}
 	}
+	out, err := r.Publish(ctx, res.Record.RunID)
+	if err != nil {
+		return exitError{exitIncomplete, fmt.Errorf("run %s is complete, but its report is not published (parityproof report --run %s publishes it): %w", res.Record.RunID, res.Record.RunID, err)}
+	}
+	return printPublication(stdout, stderr, out)
+}
+
+// printPublication prints where a report went and whether it was
+// announced, and returns the exit status its verdicts call for.
+func printPublication(stdout, stderr io.Writer, out *run.Publication) error {
 	printResult(stdout, out.Report, out.Published)
 	switch {
 	case out.NotifyErr != nil:
-		fmt.Fprintf(stderr, "parityproof: the report is published, but notifying %s failed: %v\n", cfg.Notify.SNSTopic, out.NotifyErr)
+		fmt.Fprintf(stderr, "parityproof: the report is published, but notifying %s failed: %v\n", out.Topic, out.NotifyErr)
 	case out.Notified != "":
-		fmt.Fprintf(stdout, "notified %s (message %s)\n", cfg.Notify.SNSTopic, out.Notified)
+		fmt.Fprintf(stdout, "notified %s (message %s)\n", out.Topic, out.Notified)
 	}
 	return verdictStatus(out.Report)
 }
@@ -149,36 +161,20 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	state, err := openLocation(ctx, cfg.State)
+	// Warnings only: the report's locations are printed below.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	r, err := run.Open(ctx, run.Options{Config: cfg, Logger: logger, ToolVersion: version})
 	if err != nil {
-		return err
+		return usageError{err}
 	}
-	reports, err := openLocation(ctx, cfg.Reports)
-	if err != nil {
-		return err
-	}
-	id := *runID
-	if id == "" {
-		if id, err = run.LatestRunID(ctx, state); err != nil {
-			return err
-		}
-		if id == "" {
-			return usagef("no complete run at %s", cfg.State)
-		}
-	}
-	rep, err := report.Build(ctx, cfg, state, id, report.WithHistory(reports))
-	if errors.Is(err, storage.ErrNotExist) {
+	out, err := r.Publish(ctx, *runID)
+	if errors.Is(err, run.ErrNoRun) || errors.Is(err, storage.ErrNotExist) {
 		return usagef("%v", err)
 	}
 	if err != nil {
 		return err
 	}
-	pub, err := report.Publish(ctx, reports, rep)
-	if err != nil {
-		return err
-	}
-	printResult(stdout, rep, pub)
-	return verdictStatus(rep)
+	return printPublication(stdout, stderr, out)
 }
 
 const attestUsage = `Usage: parityproof attest verify REPORT [--config FILE]

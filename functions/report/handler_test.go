@@ -16,7 +16,8 @@ import (
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
 	"github.com/parityproof/parityproof/internal/ledger"
-	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/verify"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
@@ -71,11 +72,11 @@ func TestReportFinishesAndPublishes(t *testing.T) {
 		t.Errorf("a run never recorded: %q", msg)
 	}
 
-	state, err := storage.Open(ctx, cfg.State)
+	st, err := storage.Open(ctx, cfg.State)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := run.New(run.Options{Config: cfg, Open: open, State: state})
+	r := verify.New(verify.Options{Config: cfg, Open: open, State: state.New(st)})
 	rec, err := r.Begin(ctx, false)
 	if err != nil {
 		t.Fatal(err)

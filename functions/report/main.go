@@ -21,13 +21,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/parityproof/parityproof/internal/backends"
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
-	"github.com/parityproof/parityproof/internal/lambdareport"
 	"github.com/parityproof/parityproof/internal/report"
 	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/verify"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -55,8 +55,13 @@ type handler struct {
 	log     *slog.Logger
 	metrics *emf.Writer
 	load    func(ctx context.Context) (*lambdaenv.Env, error)
-	open    run.StoreOpener
-	now     func() time.Time
+	// open opens the pairs' stores; nil means the real backends.
+	open verify.StoreOpener
+	// identify says who begins a run; nil asks STS (the function's role)
+	// and the OCI configuration. The report function never begins one, but
+	// the orchestration API takes it whatever the entry point.
+	identify func(context.Context) *state.Identity
+	now      func() time.Time
 }
 
 func (h *handler) handle(ctx context.Context, payload json.RawMessage) (*Answer, error) {
@@ -82,48 +87,35 @@ func (h *handler) serve(ctx context.Context, log *slog.Logger, req Request) (*An
 	if err != nil {
 		return nil, err
 	}
-	cfg := env.Config
-	state, err := storage.Open(ctx, cfg.State)
-	if err != nil {
-		return nil, fmt.Errorf("opening the state location %s: %w", cfg.State, err)
-	}
-	reports, err := storage.Open(ctx, cfg.Reports)
-	if err != nil {
-		return nil, fmt.Errorf("opening the reports location %s: %w", cfg.Reports, err)
-	}
-	ans := &Answer{RunID: req.RunID}
-	if ans.RunID == "" {
-		if ans.RunID, err = run.LatestRunID(ctx, state); err != nil {
-			return nil, err
-		}
-		if ans.RunID == "" {
-			return nil, fmt.Errorf("no run is complete at %s yet: there is nothing to report", cfg.State)
-		}
-	}
-	complete, err := run.Complete(ctx, state, ans.RunID)
-	if err != nil {
-		return nil, err
-	}
-	if !complete {
-		r := run.New(run.Options{Config: cfg, Open: h.open, State: state, Now: h.now, Logger: log, ToolVersion: version})
-		rec, err := r.Resume(ctx, ans.RunID)
-		if errors.Is(err, storage.ErrNotExist) {
-			return nil, fmt.Errorf("no run %s is recorded at %s", ans.RunID, cfg.State)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if _, err := r.Finish(ctx, rec); err != nil {
-			return nil, fmt.Errorf("finishing run %s before its report: %w", ans.RunID, err)
-		}
-		ans.Finished = true
-	}
-	out, err := lambdareport.Publish(ctx, lambdareport.Options{
-		Config: cfg, State: state, Reports: reports, RunID: ans.RunID,
-		SNSTopic: env.SNSTopic, Metrics: h.metrics, Logger: log,
+	runner, err := run.Open(ctx, run.Options{
+		Config: env.Config, Stores: h.open, Now: h.now, Logger: log, ToolVersion: version,
+		Identify: h.identify, InLambda: true, Metrics: h.metrics, SNSTopic: env.SNSTopic,
 	})
 	if err != nil {
 		return nil, err
+	}
+	ans := &Answer{RunID: req.RunID}
+	if ans.RunID == "" {
+		if ans.RunID, err = runner.State().Latest(ctx); err != nil {
+			return nil, err
+		}
+		if ans.RunID == "" {
+			return nil, fmt.Errorf("no run is complete at %s yet: there is nothing to report", env.Config.State)
+		}
+	}
+	ans.Finished, err = runner.Finish(ctx, ans.RunID)
+	if errors.Is(err, storage.ErrNotExist) {
+		return nil, fmt.Errorf("no run %s is recorded at %s", ans.RunID, env.Config.State)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finishing run %s before its report: %w", ans.RunID, err)
+	}
+	out, err := runner.Publish(ctx, ans.RunID)
+	if err != nil {
+		return nil, err
+	}
+	if out.NotifyErr != nil {
+		return nil, fmt.Errorf("the report of run %s is published at %s, but: %w", ans.RunID, out.Published.ReportURL, out.NotifyErr)
 	}
 	ans.Report, ans.HTML, ans.Notified = out.Published.ReportURL, out.Published.HTMLURL, out.Notified
 	ans.Counts, ans.Exceptions, ans.Critical = out.Report.Totals, len(out.Report.Exceptions), out.Report.Critical()
@@ -139,8 +131,7 @@ func main() {
 		load: func(ctx context.Context) (*lambdaenv.Env, error) {
 			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log})
 		},
-		open: backends.Opener{Logger: log}.Open,
-		now:  time.Now,
+		now: time.Now,
 	}
 	lambda.Start(h.handle)
 }

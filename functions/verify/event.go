@@ -1,13 +1,14 @@
 package main
 
 import (
+	"github.com/parityproof/parityproof/internal/run"
+
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -54,18 +55,11 @@ type ShardTask struct {
 	Cursor string `json:"cursor"`
 }
 
-// RemovedObject is one object an S3 ObjectRemoved notification names.
-type RemovedObject struct {
-	Bucket    string
-	Key       string // the object's key in the bucket, decoded
-	VersionID string
-	// Event is the S3 event name ("ObjectRemoved:Delete",
-	// "ObjectRemoved:DeleteMarkerCreated", or EventBridge's deletion type).
-	Event string
-	// Time is when S3 saw the deletion: the time of the re-judgement, so
-	// that the same event judged twice is judged the same.
-	Time time.Time
-}
+// RemovedObject is one object an S3 ObjectRemoved notification names: its
+// bucket, decoded key, version, the S3 event name ("ObjectRemoved:Delete",
+// "ObjectRemoved:DeleteMarkerCreated", or EventBridge's deletion type) and
+// when S3 saw the deletion.
+type RemovedObject = run.RemovedObject
 
 // NewRun is the run id of a plan request that begins a run (or joins the
 // run in progress); the answer names the run's real id.

@@ -20,6 +20,7 @@ import (
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
 )
@@ -134,8 +135,8 @@ func TestRunThenRejudgeIdempotently(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 28, 23, 15, 4, 0, time.UTC)
-	events := []RemovedEvent{{Store: "legacy-us", Bucket: "legacy-us-backups", Key: "users/00042/backup 1 été.bin", Event: "ObjectRemoved:Delete", Time: at}}
-	name, err := rejudgedName(run.RunID, "us-users", "00042/backup 1 été.bin", events)
+	events := []state.RemovedEvent{{Store: "legacy-us", Bucket: "legacy-us-backups", Key: "users/00042/backup 1 été.bin", Event: "ObjectRemoved:Delete", Time: at}}
+	name, err := state.RejudgedName(run.RunID, "us-users", "00042/backup 1 été.bin", events)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,11 +155,11 @@ func TestRunThenRejudgeIdempotently(t *testing.T) {
 	if diff := cmp.Diff([]string{"/state/" + name}, added); diff != "" {
 		t.Errorf("files added (-want +got):\n%s", diff)
 	}
-	var rec Rejudged
+	var rec state.Rejudged
 	if err := json.Unmarshal([]byte(after[added[0]]), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]any{RejudgedSchema, run.RunID, at, ledger.Deleted, at, events},
+	if diff := cmp.Diff([]any{state.RejudgedSchema, run.RunID, at, ledger.Deleted, at, events},
 		[]any{rec.Schema, rec.AgainstRunID, rec.JudgedAt, rec.Entry.Verdict, *rec.Entry.DeletedAt, rec.Events}); diff != "" {
 		t.Errorf("record (-want +got):\n%s", diff)
 	}

@@ -1,8 +1,8 @@
 // Command verify is the parityproof verify Lambda function (runtime
 // provided.al2023, binary bootstrap, built with -tags lambda.norpc). It is a
 // thin adapter: it decodes the invocation (Decode), prepares the
-// configuration and the OCI key (internal/lambdaenv) and hands plain values
-// to the run package.
+// configuration and the OCI key (internal/lambdaenv) and calls the
+// orchestration API (internal/run), as the command line does.
 //
 //	{"action":"run"}, an EventBridge scheduled event  → a whole run inline until the deadline
 //	{"action":"plan","run_id":"new"|RUN}               → {"run_id", "complete", "shards": [shard tasks]}
@@ -25,11 +25,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/parityproof/parityproof/internal/backends"
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
 	"github.com/parityproof/parityproof/internal/run"
-	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/state"
+	"github.com/parityproof/parityproof/internal/verify"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -47,10 +47,13 @@ type handler struct {
 	metrics *emf.Writer
 	// load prepares the configuration of one invocation.
 	load func(ctx context.Context) (*lambdaenv.Env, error)
-	// open opens the pairs' stores.
-	open   run.StoreOpener
-	now    func() time.Time
-	margin time.Duration
+	// open opens the pairs' stores; nil means the real backends.
+	open verify.StoreOpener
+	// identify says who begins a run; nil asks STS (the function's role)
+	// and the OCI configuration.
+	identify func(context.Context) *state.Identity
+	now      func() time.Time
+	margin   time.Duration
 }
 
 func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, error) {
@@ -73,12 +76,14 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		log.Error("cannot prepare the configuration", "err", err)
 		return nil, err
 	}
-	state, err := storage.Open(ctx, env.Config.State)
+	runner, err := run.Open(ctx, run.Options{
+		Config: env.Config, Stores: h.open, Now: h.now, Logger: log, ToolVersion: version,
+		Identify: h.identify, InLambda: true, Metrics: h.metrics, SNSTopic: env.SNSTopic,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("opening the state location %s: %w", env.Config.State, err)
+		return nil, err
 	}
-	inv := &invocation{h: h, log: log, env: env, state: state}
-	inv.runner = run.New(run.Options{Config: env.Config, Open: h.open, State: state, Now: h.now, Logger: log, ToolVersion: version})
+	inv := &invocation{h: h, log: log, env: env, runner: runner}
 	var out any
 	switch req.Kind {
 	case KindRun:
@@ -88,7 +93,7 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 	case KindShard:
 		out, err = inv.shard(ctx, req.Shard)
 	case KindObjectsRemoved:
-		out, err = inv.rejudge(ctx, req.Removed)
+		out, err = runner.Rejudge(ctx, req.Removed)
 	default:
 		err = fmt.Errorf("no handler for %q requests", req.Kind)
 	}
@@ -104,7 +109,6 @@ type invocation struct {
 	h      *handler
 	log    *slog.Logger
 	env    *lambdaenv.Env
-	state  storage.Store
 	runner *run.Runner
 }
 
@@ -146,7 +150,6 @@ func main() {
 		load: func(ctx context.Context) (*lambdaenv.Env, error) {
 			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log})
 		},
-		open:   backends.Opener{Logger: log}.Open,
 		now:    time.Now,
 		margin: margin,
 	}

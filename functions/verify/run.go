@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/parityproof/parityproof/internal/lambdareport"
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/report"
-	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
@@ -38,8 +37,7 @@ func (inv *invocation) run(ctx context.Context) (*RunAnswer, error) {
 		return nil, err
 	}
 	ans := &RunAnswer{RunID: rec.RunID}
-	res, err := inv.runner.Run(wctx, false)
-	if err != nil {
+	if _, err := inv.runner.Execute(wctx, false); err != nil {
 		if wctx.Err() != nil && ctx.Err() == nil {
 			inv.log.Info("the run stopped at the deadline; the next run request resumes it", "run_id", rec.RunID)
 			return ans, nil
@@ -48,24 +46,16 @@ func (inv *invocation) run(ctx context.Context) (*RunAnswer, error) {
 	}
 	// The report is published with the margin left: the run is complete,
 	// and a new run request would begin the next run.
-	out, err := inv.publish(ctx, res.Record.RunID)
+	out, err := inv.runner.Publish(ctx, rec.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("run %s is complete, but its report is not published (invoke the report function with its run_id): %w", rec.RunID, err)
+	}
+	if out.NotifyErr != nil {
+		return nil, fmt.Errorf("the report of run %s is published at %s, but: %w", rec.RunID, out.Published.ReportURL, out.NotifyErr)
 	}
 	ans.Done, ans.Report, ans.Notified = true, out.Published.ReportURL, out.Notified
 	ans.Counts = &out.Report.Totals
 	return ans, nil
-}
-
-func (inv *invocation) publish(ctx context.Context, runID string) (*lambdareport.Outcome, error) {
-	reports, err := storage.Open(ctx, inv.env.Config.Reports)
-	if err != nil {
-		return nil, fmt.Errorf("opening the reports location %s: %w", inv.env.Config.Reports, err)
-	}
-	return lambdareport.Publish(ctx, lambdareport.Options{
-		Config: inv.env.Config, State: inv.state, Reports: reports, RunID: runID,
-		SNSTopic: inv.env.SNSTopic, Metrics: inv.h.metrics, Logger: inv.log,
-	})
 }
 
 // PlanAnswer is the shard list of a run, for the Distributed Map.
@@ -79,12 +69,12 @@ type PlanAnswer struct {
 // plan answers the shards of the run runID, or with NewRun those of the
 // run in progress, or of a new run planned now.
 func (inv *invocation) plan(ctx context.Context, runID string) (*PlanAnswer, error) {
-	var rec *run.Record
+	var rec *state.Record
 	var err error
 	if runID == NewRun {
 		rec, err = inv.runner.Begin(ctx, false)
 	} else {
-		rec, err = run.ReadRecord(ctx, inv.state, runID)
+		rec, err = inv.runner.State().ReadRecord(ctx, runID)
 		if errors.Is(err, storage.ErrNotExist) {
 			return nil, fmt.Errorf("no run %s is recorded at %s; plan {\"run_id\":%q} to begin one", runID, inv.env.Config.State, NewRun)
 		}
@@ -92,7 +82,7 @@ func (inv *invocation) plan(ctx context.Context, runID string) (*PlanAnswer, err
 	if err != nil {
 		return nil, err
 	}
-	complete, err := run.Complete(ctx, inv.state, rec.RunID)
+	complete, err := inv.runner.State().Complete(ctx, rec.RunID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,28 +108,20 @@ type ShardAnswer struct {
 // deadline. The checkpoint at the state location, not the task's cursor,
 // says where to resume: the cursor is informative.
 func (inv *invocation) shard(ctx context.Context, t ShardTask) (*ShardAnswer, error) {
-	rec, err := inv.runner.Resume(ctx, t.RunID)
+	wctx, cancel := inv.h.workContext(ctx)
+	defer cancel()
+	started := time.Now()
+	_, res, err := inv.runner.RunShard(wctx, t.RunID, t.Pair, inventory.KeyRange{Start: t.Start, End: t.End})
 	if errors.Is(err, storage.ErrNotExist) {
 		return nil, fmt.Errorf("no run %s is recorded at %s", t.RunID, inv.env.Config.State)
 	}
 	if err != nil {
 		return nil, err
 	}
-	id, err := run.ShardByRange(rec, t.Pair, inventory.KeyRange{Start: t.Start, End: t.End})
-	if err != nil {
-		return nil, err
-	}
-	wctx, cancel := inv.h.workContext(ctx)
-	defer cancel()
-	started := time.Now()
-	res, err := inv.runner.RunShard(wctx, rec, t.Pair, id)
-	if err != nil {
-		return nil, err
-	}
 	if res.Cursor < t.Cursor {
 		inv.log.Warn("the shard's checkpoint is behind the task's cursor; it resumed from the checkpoint", "task_cursor", t.Cursor, "checkpoint", res.Cursor)
 	}
-	inv.log.Info("shard invocation ends", "run_id", t.RunID, "pair", t.Pair, "shard", id, "done", res.Done, "cursor", res.Cursor,
+	inv.log.Info("shard invocation ends", "run_id", t.RunID, "pair", t.Pair, "start", t.Start, "end", t.End, "done", res.Done, "cursor", res.Cursor,
 		"objects", res.Tally.Objects, "seconds", time.Since(started).Seconds())
 	return &ShardAnswer{Done: res.Done, Cursor: res.Cursor, Counts: res.Tally}, nil
 }

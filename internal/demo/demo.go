@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/parityproof/parityproof/internal/config"
-	"github.com/parityproof/parityproof/internal/pipeline"
 	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/run"
 )
 
 // Options configure a demo.
@@ -42,8 +42,8 @@ type Options struct {
 // Result is what the demo produced.
 type Result struct {
 	Config string
-	// Runs are the two runs' outcomes.
-	Runs []*pipeline.Outcome
+	// Runs are the two runs' published reports.
+	Runs []*run.Publication
 }
 
 const marker = ".parityproof-demo"
@@ -88,7 +88,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{Config: cfgPath}
 	runOnce := func(at time.Time) error {
-		out, err := pipeline.Execute(ctx, cfg, pipeline.Options{Now: func() time.Time { return at }, Logger: o.Logger, ToolVersion: o.ToolVersion})
+		r, err := run.Open(ctx, run.Options{Config: cfg, Now: func() time.Time { return at }, Logger: o.Logger, ToolVersion: o.ToolVersion})
+		if err != nil {
+			return err
+		}
+		done, err := r.Execute(ctx, false)
+		if err != nil {
+			return err
+		}
+		out, err := r.Publish(ctx, done.Record.RunID)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/parityproof/parityproof/internal/config"
-	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/verify"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
@@ -87,9 +88,9 @@ run: {checkpoint_every: 4}
 `
 
 // demoIdentity is who the fixture's runs are recorded as run by.
-var demoIdentity = &Identity{
-	AWS: &AWSIdentity{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/compliance-bot", UserID: "AIDAEXAMPLEEXAMPLE"},
-	OCI: []OCIIdentity{{Auth: "api_key", User: "ocid1.user.oc1..aaaacompliancebot", Tenancy: "ocid1.tenancy.oc1..aaaaacmecorp", Profile: "DEFAULT", ConfigFile: "~/.oci/config"}},
+var demoIdentity = &state.Identity{
+	AWS: &state.AWSIdentity{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/compliance-bot", UserID: "AIDAEXAMPLEEXAMPLE"},
+	OCI: []state.OCIIdentity{{Auth: "api_key", User: "ocid1.user.oc1..aaaacompliancebot", Tenancy: "ocid1.tenancy.oc1..aaaaacmecorp", Profile: "DEFAULT", ConfigFile: "~/.oci/config"}},
 }
 
 // demo is the fixture's world: its stores, the state and reports
@@ -152,7 +153,8 @@ func (d *demo) run(day int) *Report {
 	d.t.Helper()
 	ctx := context.Background()
 	at := time.Date(2026, 11, day, 22, 0, 0, 0, time.UTC)
-	r := run.New(run.Options{Config: d.cfg, State: d.state, Now: func() time.Time { return at }, ToolVersion: "v0.9.0-test",
+	r := verify.New(verify.Options{Config: d.cfg, State: state.New(d.state), Now: func() time.Time { return at }, ToolVersion: "v0.9.0-test",
+		RanBy: func(context.Context) *state.Identity { return demoIdentity },
 		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) {
 			return d.stores[s.Name], nil
 		}})
@@ -160,7 +162,7 @@ func (d *demo) run(day int) *Report {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	rep, err := Build(ctx, d.cfg, d.state, res.Record.RunID, WithHistory(d.reports), WithIdentity(demoIdentity))
+	rep, err := Build(ctx, d.cfg, state.New(d.state), res.Record.RunID, WithHistory(d.reports))
 	if err != nil {
 		d.t.Fatal(err)
 	}

@@ -38,6 +38,15 @@ type PublishOption func(*publishOptions)
 
 type publishOptions struct {
 	retainUntil time.Time
+	newest      *bool
+}
+
+// Newest says whether the report is of the newest complete run, as the
+// state location knows it, and so whether latest.json is to point at it.
+// Without it, latest.json moves unless it names a run whose id sorts
+// after this one (ids sort by start time to the second only).
+func Newest(newest bool) PublishOption {
+	return func(o *publishOptions) { o.newest = &newest }
 }
 
 // RetainUntil asks the store to keep the report's files under an Object
@@ -55,8 +64,8 @@ type latest struct {
 
 // Publish writes the report's four files under <run_id>/ at the reports
 // location — report.json last, so that its presence means the report is
-// whole — and points latest.json at it unless a newer run's report is
-// already there.
+// whole — and points latest.json at it when it is the newest run's (see
+// Newest).
 func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOption) (Published, error) {
 	var o publishOptions
 	for _, fn := range opts {
@@ -90,12 +99,17 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
 		}
 	}
-	cur, err := readLatest(ctx, st)
-	if err != nil {
-		return pub, err
-	}
-	if cur.RunID > r.RunID {
+	if o.newest != nil && !*o.newest {
 		return pub, nil
+	}
+	if o.newest == nil {
+		cur, err := readLatest(ctx, st)
+		if err != nil {
+			return pub, err
+		}
+		if cur.RunID > r.RunID {
+			return pub, nil
+		}
 	}
 	b, err := json.Marshal(latest{RunID: r.RunID, Report: pub.ReportURL})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
 )
@@ -68,7 +69,7 @@ func readString(t *testing.T, st storage.Store, name string) string {
 func TestPublishKeepsLatestOnTheNewestRun(t *testing.T) {
 	d := newDemo(t, newMemStore("mem://state/"), newMemStore("mem://reports/"))
 	last := d.lifeCycle()
-	first, err := Build(context.Background(), d.cfg, d.state, d.runs[0], WithHistory(d.reports))
+	first, err := Build(context.Background(), d.cfg, state.New(d.state), d.runs[0], WithHistory(d.reports))
 	if err != nil {
 		t.Fatal(err)
 	}

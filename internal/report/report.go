@@ -1,14 +1,14 @@
 // Package report builds a run's report from its evidence ledger — every
 // number in it is recomputed from the ledger files the manifest lists — and
 // renders it as report.json (parityproof.report/v1), exceptions.csv,
-// summary.md and a self-contained report.html, publishes the four files to
-// the reports location, and announces them on an SNS topic. The command
-// line and the report Lambda share it; it knows nothing of either.
+// summary.md and a self-contained report.html, writes the four files to
+// the reports location, and attests a report against its ledger. It reads
+// a run's files through internal/state and knows nothing of how runs are
+// carried out (internal/run) or announced.
 package report
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
-	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 )
 
@@ -34,8 +34,8 @@ type Report struct {
 	Complete      bool      `json:"complete"`
 	ConfigDigest  string    `json:"config_digest"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
-	// RanBy is the identity the report was built under, where known.
-	RanBy  *Identity    `json:"ran_by,omitempty"`
+	// RanBy is who began the run, as its record says, where known.
+	RanBy  *state.Identity `json:"ran_by,omitempty"`
 	Totals Totals       `json:"totals"`
 	Pairs  []PairReport `json:"pairs"`
 	// Scope is what the configuration put in scope: the stores of every
@@ -108,7 +108,6 @@ type Option func(*options)
 
 type options struct {
 	reports storage.Store
-	ranBy   *Identity
 	log     *slog.Logger
 }
 
@@ -116,16 +115,14 @@ type options struct {
 // location st. Without it the burn-down holds this run alone.
 func WithHistory(st storage.Store) Option { return func(o *options) { o.reports = st } }
 
-// WithIdentity records who ran the run (see Identify).
-func WithIdentity(id *Identity) Option { return func(o *options) { o.ranBy = id } }
-
 // WithLogger receives warnings, such as an earlier report that cannot be
 // read for the burn-down; without it they are discarded.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // Build recomputes the report of a complete run from its ledger at the
-// state location, reading the pairs' stores and the policy from cfg.
-func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID string, opts ...Option) (*Report, error) {
+// state location, reading the pairs' stores and the policy from cfg. Who
+// began the run is its record's, whoever builds the report.
+func Build(ctx context.Context, cfg *config.Config, st *state.State, runID string, opts ...Option) (*Report, error) {
 	o := options{log: slog.New(slog.DiscardHandler)}
 	for _, fn := range opts {
 		fn(&o)
@@ -133,29 +130,20 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg == nil || state == nil || runID == "" {
+	if cfg == nil || st == nil || runID == "" {
 		return nil, errors.New("building a report needs a configuration, a state location and a run id")
 	}
-	rec, err := run.ReadRecord(ctx, state, runID)
+	rec, err := st.ReadRecord(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	m, digest, err := run.ReadManifest(ctx, state, runID)
+	m, digest, err := st.ReadManifest(ctx, runID)
 	if err != nil {
 		return nil, fmt.Errorf("run %s is not complete: %w", runID, err)
 	}
-	finished, err := run.FinishedAt(ctx, state, runID)
+	finished, err := st.FinishedAt(ctx, runID)
 	if err != nil {
 		return nil, err
-	}
-	if o.ranBy == nil && len(rec.RanBy) > 0 {
-		// Who began the run, as its record says: a report rebuilt later
-		// names them, not whoever rebuilds it.
-		var id Identity
-		if err := json.Unmarshal(rec.RanBy, &id); err != nil {
-			return nil, fmt.Errorf("run %s: the record's ran_by: %w", runID, err)
-		}
-		o.ranBy = &id
 	}
 	rep := &Report{
 		Schema:        Schema,
@@ -166,8 +154,8 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 		Complete:      true,
 		ConfigDigest:  rec.ConfigDigest,
 		PreviousRunID: rec.PreviousRunID,
-		RanBy:         o.ranBy,
-		Ledger:        LedgerRef{Manifest: run.ManifestURL(state, runID), SHA256: digest},
+		RanBy:         rec.RanBy,
+		Ledger:        LedgerRef{Manifest: st.ManifestURL(runID), SHA256: digest},
 		Exceptions:    []Exception{},
 	}
 	total := ledger.NewTally()
@@ -179,7 +167,7 @@ func Build(ctx context.Context, cfg *config.Config, state storage.Store, runID s
 		t := ledger.NewTally()
 		for _, s := range mp.Shards {
 			for _, f := range s.Files {
-				err := run.ReadLedger(ctx, state, runID, f, func(e *ledger.Entry) error {
+				err := st.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
 					t.Add(e)
 					pr.Evidence[e.Evidence]++
 					if e.Verdict.IsException() {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -18,7 +17,8 @@ import (
 
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
-	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/verify"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
@@ -35,13 +35,13 @@ run: {checkpoint_every: 4}
 
 // fixture runs a small pair once, with planted faults, and returns its
 // configuration, state and run id.
-func fixture(t *testing.T) (*config.Config, *storage.Dir, string) {
+func fixture(t *testing.T) (*config.Config, *state.State, string) {
 	t.Helper()
 	return fixtureRanBy(t, nil)
 }
 
-// fixtureRanBy is fixture, its run begun by ranBy (JSON, nil for nobody).
-func fixtureRanBy(t *testing.T, ranBy []byte) (*config.Config, *storage.Dir, string) {
+// fixtureRanBy is fixture, its run begun by ranBy (nil for nobody).
+func fixtureRanBy(t *testing.T, ranBy *state.Identity) (*config.Config, *state.State, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg, err := config.Parse(filepath.Join(dir, "c.yaml"), []byte(cfgYAML))
@@ -57,9 +57,11 @@ func fixtureRanBy(t *testing.T, ranBy []byte) (*config.Config, *storage.Dir, str
 	stores["oci-us"].Delete("users/00003/backup.bin")
 	stores["oci-us"].Put("users/00007/backup.bin", []byte("content users/00007/backup.biN"))
 	stores["oci-us"].Put("users/extra.bin", []byte("extra"))
-	st, _ := storage.NewDir(filepath.Join(dir, "state"))
+	dirStore, _ := storage.NewDir(filepath.Join(dir, "state"))
+	st := state.New(dirStore)
 	at := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
-	r := run.New(run.Options{Config: cfg, State: st, Now: func() time.Time { return at }, ToolVersion: "test", RanBy: ranBy,
+	r := verify.New(verify.Options{Config: cfg, State: st, Now: func() time.Time { return at }, ToolVersion: "test",
+		RanBy: func(context.Context) *state.Identity { return ranBy },
 		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) { return stores[s.Name], nil }})
 	res, err := r.Run(context.Background(), false)
 	if err != nil {
@@ -121,7 +123,7 @@ func TestAttestHoldsAndCatchesAFlippedByte(t *testing.T) {
 	if _, err := Attest(ctx, FetchFile, pub.ReportURL); err != nil {
 		t.Fatalf("a fresh report does not hold: %v", err)
 	}
-	m, _, err := run.ReadManifest(ctx, st, runID)
+	m, _, err := st.ReadManifest(ctx, runID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +132,7 @@ func TestAttestHoldsAndCatchesAFlippedByte(t *testing.T) {
 		t.Fatalf("want several ledger files, got %d", len(files))
 	}
 	for _, f := range files {
-		path := st.Path("runs/" + runID + "/" + f.Path)
+		path := st.Store().(*storage.Dir).Path(state.RunDir(runID) + f.Path)
 		orig, _ := os.ReadFile(path)
 		for _, at := range []int{0, len(orig) / 2, len(orig) - 1} {
 			flipped := bytes.Clone(orig)
@@ -171,32 +173,22 @@ func TestBuildOfAnUnknownRun(t *testing.T) {
 }
 
 // A report names who began the run, as the run's record says, even when
-// someone else rebuilds it; an identity given to Build takes precedence.
+// someone else rebuilds it: Build takes no identity of its own.
 func TestBuildNamesWhoBeganTheRun(t *testing.T) {
-	starter := &Identity{AWS: &AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/parityproof/scheduler", UserID: "AROA:scheduler"}}
-	b, err := json.Marshal(starter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, st, runID := fixtureRanBy(t, b)
-	rep, err := Build(context.Background(), cfg, st, runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(starter, rep.RanBy); diff != "" {
-		t.Errorf("ran_by (-want +got):\n%s", diff)
-	}
-	other := &Identity{OCI: []OCIIdentity{{Auth: "api_key", User: "ocid1.user.oc1..auditor"}}}
-	rep, err = Build(context.Background(), cfg, st, runID, WithIdentity(other))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(other, rep.RanBy); diff != "" {
-		t.Errorf("ran_by with WithIdentity (-want +got):\n%s", diff)
+	starter := &state.Identity{AWS: &state.AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/parityproof/scheduler", UserID: "AROA:scheduler"}}
+	cfg, st, runID := fixtureRanBy(t, starter)
+	for range 2 {
+		rep, err := Build(context.Background(), cfg, st, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(starter, rep.RanBy); diff != "" {
+			t.Errorf("ran_by (-want +got):\n%s", diff)
+		}
 	}
 	// A run begun by nobody known names nobody.
 	cfg, st, runID = fixture(t)
-	if rep, err = Build(context.Background(), cfg, st, runID); err != nil || rep.RanBy != nil {
+	if rep, err := Build(context.Background(), cfg, st, runID); err != nil || rep.RanBy != nil {
 		t.Errorf("ran_by of a run without one: %+v, %v", rep.RanBy, err)
 	}
 }

@@ -1,4 +1,4 @@
-package run
+package verify
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/parity"
-	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
@@ -18,8 +18,8 @@ import (
 // first (a Lambda's deadline), it returns Done false and the cursor of the
 // last checkpoint: entries judged after it are judged again next time.
 // Running a finished shard again is harmless: it returns its result.
-func (r *Runner) RunShard(ctx context.Context, rec *Record, pairName, shardID string) (ShardResult, error) {
-	shard, err := findShard(rec, pairName, shardID)
+func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, shardID string) (ShardResult, error) {
+	shard, err := rec.Shard(pairName, shardID)
 	if err != nil {
 		return ShardResult{}, err
 	}
@@ -27,9 +27,8 @@ func (r *Runner) RunShard(ctx context.Context, rec *Record, pairName, shardID st
 	if err != nil {
 		return ShardResult{}, err
 	}
-	cpName := checkpointName(rec.RunID, pairName, shardID)
-	var cp Checkpoint
-	if _, err := getJSON(ctx, r.st, cpName, &cp); err != nil {
+	cp, err := r.st.ReadCheckpoint(ctx, rec.RunID, pairName, shardID)
+	if err != nil {
 		return ShardResult{}, err
 	}
 	if cp.Done {
@@ -37,7 +36,7 @@ func (r *Runner) RunShard(ctx context.Context, rec *Record, pairName, shardID st
 	}
 
 	res := &resolver{stores: map[string]inventory.Store{}, budget: &r.budget}
-	engine, legacy, target, err := r.engineFor(ctx, rec, pair, res)
+	engine, legacy, target, err := r.engineFor(ctx, rec.StartedAt, pair, res)
 	if err != nil {
 		return ShardResult{}, err
 	}
@@ -56,15 +55,15 @@ func (r *Runner) RunShard(ctx context.Context, rec *Record, pairName, shardID st
 		in.Legacy = append(in.Legacy, l)
 	}
 	if rec.PreviousRunID != "" {
-		prev, err := r.previousLedger(ctx, rec.PreviousRunID, pairName, rng)
+		prev, err := r.st.OpenLedger(ctx, rec.PreviousRunID, pairName, rng)
 		if err != nil {
-			return ShardResult{}, err
+			return ShardResult{}, fmt.Errorf("reading the previous run's ledger: %w", err)
 		}
 		defer prev.Close()
-		in.Previous = prev
+		in.Previous = previousLedger{prev}
 	}
 
-	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, cpName: cpName, res: res, every: int64(r.cfg.Run.CheckpointEvery)}
+	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, res: res, every: int64(r.cfg.Run.CheckpointEvery)}
 	w.start()
 	_, verr := engine.Verify(lctx, rng, in, w.add)
 	if verr == nil {
@@ -76,7 +75,7 @@ func (r *Runner) RunShard(ctx context.Context, rec *Record, pairName, shardID st
 		if errors.As(verr, &oe) || errors.As(verr, &re) {
 			// What was checkpointed may rest on a source that then went
 			// backwards: start the shard over.
-			if err := putJSON(ctx, r.st, cpName, Checkpoint{}); err != nil {
+			if err := r.st.WriteCheckpoint(ctx, rec.RunID, pairName, shardID, state.Checkpoint{}); err != nil {
 				return ShardResult{}, errors.Join(verr, err)
 			}
 			return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, verr)
@@ -88,7 +87,7 @@ func (r *Runner) RunShard(ctx context.Context, rec *Record, pairName, shardID st
 		return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, verr)
 	}
 	cp.Done = true
-	if err := putJSON(ctx, r.st, cpName, cp); err != nil {
+	if err := r.st.WriteCheckpoint(ctx, rec.RunID, pairName, shardID, cp); err != nil {
 		return ShardResult{}, err
 	}
 	if r.opts.Progress != nil {
@@ -100,15 +99,14 @@ func (r *Runner) RunShard(ctx context.Context, rec *Record, pairName, shardID st
 // partWriter writes a shard's entries into ledger parts of a fixed number
 // of entries, each followed by a checkpoint.
 type partWriter struct {
-	ctx    context.Context
-	r      *Runner
-	rec    *Record
-	pair   string
-	shard  string
-	cp     *Checkpoint
-	cpName string
-	res    *resolver
-	every  int64
+	ctx   context.Context
+	r     *Verifier
+	rec   *state.Record
+	pair  string
+	shard string
+	cp    *state.Checkpoint
+	res   *resolver
+	every int64
 
 	buf   bytes.Buffer
 	w     *ledger.Writer
@@ -145,8 +143,8 @@ func (p *partWriter) flush() error {
 	if err != nil {
 		return err
 	}
-	path := partPath(p.pair, p.shard, len(p.cp.Parts)+1)
-	if err := p.r.st.Put(ctx, runDir(p.rec.RunID)+path, bytes.NewReader(p.buf.Bytes()), storage.PutOptions{ContentType: "application/gzip"}); err != nil {
+	path := state.PartPath(p.pair, p.shard, len(p.cp.Parts)+1)
+	if err := p.r.st.WritePart(ctx, p.rec.RunID, path, p.buf.Bytes()); err != nil {
 		return err
 	}
 	p.cp.Parts = append(p.cp.Parts, ledger.ManifestFile{Path: path, Digest: d})
@@ -154,7 +152,7 @@ func (p *partWriter) flush() error {
 	p.cp.Tally.Merge(p.tally)
 	p.cp.DeepBytes += p.res.read
 	p.res.read = 0
-	if err := putJSON(ctx, p.r.st, p.cpName, p.cp); err != nil {
+	if err := p.r.st.WriteCheckpoint(ctx, p.rec.RunID, p.pair, p.shard, *p.cp); err != nil {
 		return err
 	}
 	if p.r.opts.Progress != nil {
@@ -164,33 +162,14 @@ func (p *partWriter) flush() error {
 	return nil
 }
 
-// ReadLedger streams the entries of one ledger file to fn, checking the
-// file's SHA-256 and entry count against its manifest digest.
-func ReadLedger(ctx context.Context, st storage.Store, runID string, f ledger.ManifestFile, fn func(*ledger.Entry) error) error {
-	rc, err := OpenLedgerFile(ctx, st, runID, f.Path)
-	if err != nil {
-		return err
+// previousLedger names the previous run's ledger in what its stream
+// reports.
+type previousLedger struct{ *state.LedgerStream }
+
+func (p previousLedger) NextPage() ([]ledger.Entry, error) {
+	page, err := p.LedgerStream.NextPage()
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("previous %w", err)
 	}
-	defer rc.Close()
-	h := newHashingReader(rc)
-	lr, err := ledger.NewReader(h, st.URL(runDir(runID)+f.Path))
-	if err != nil {
-		return err
-	}
-	defer lr.Close()
-	var n int64
-	for {
-		e, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		n++
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return h.check(st.URL(runDir(runID)+f.Path), f, n)
+	return page, err
 }

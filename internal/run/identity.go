@@ -1,4 +1,4 @@
-package report
+package run
 
 import (
 	"context"
@@ -17,57 +17,11 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 
 	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/state"
 )
 
-// Identity says who ran parityproof: the identities its clouds know it by.
-type Identity struct {
-	AWS *AWSIdentity  `json:"aws,omitempty"`
-	OCI []OCIIdentity `json:"oci,omitempty"`
-}
-
-// AWSIdentity is STS GetCallerIdentity's answer.
-type AWSIdentity struct {
-	Account string `json:"account"`
-	ARN     string `json:"arn"`
-	UserID  string `json:"user_id"`
-}
-
-// OCIIdentity is an OCI principal: a user from an API key's configuration
-// file, or an instance or resource principal, whose OCIDs the
-// configuration does not name.
-type OCIIdentity struct {
-	Auth    string `json:"auth"`
-	User    string `json:"user,omitempty"`
-	Tenancy string `json:"tenancy,omitempty"`
-	// Profile and ConfigFile locate an API key's configuration.
-	Profile    string `json:"profile,omitempty"`
-	ConfigFile string `json:"config_file,omitempty"`
-}
-
-// IsZero reports whether nothing is known.
-func (id *Identity) IsZero() bool { return id == nil || (id.AWS == nil && len(id.OCI) == 0) }
-
-// String says who ran parityproof in one line, "" when unknown.
-func (id *Identity) String() string {
-	if id.IsZero() {
-		return ""
-	}
-	var parts []string
-	if id.AWS != nil {
-		parts = append(parts, "AWS "+id.AWS.ARN)
-	}
-	for _, o := range id.OCI {
-		switch {
-		case o.User != "":
-			parts = append(parts, "OCI "+o.User)
-		case o.Auth == config.AuthAPIKey:
-			parts = append(parts, "OCI profile "+o.Profile+" (user unknown)")
-		default:
-			parts = append(parts, "OCI "+strings.ReplaceAll(o.Auth, "_", " "))
-		}
-	}
-	return strings.Join(parts, " and ")
-}
+// Who began a run goes into its record (state.Identity) and from there
+// into every report of it. Identify looks it up.
 
 // IdentifyOptions say where to look for who is running parityproof.
 type IdentifyOptions struct {
@@ -81,7 +35,7 @@ type IdentifyOptions struct {
 	// service's options, so that AWS_CA_BUNDLE keeps working otherwise).
 	HTTPClient aws.HTTPClient
 	// OCI lists the OCI principals to describe.
-	OCI []OCIIdentity
+	OCI []state.OCIIdentity
 	// Timeout bounds the lookups; 0 means 10 seconds.
 	Timeout time.Duration
 }
@@ -92,7 +46,7 @@ type IdentifyOptions struct {
 // location.
 func IdentifyOptionsFor(cfg *config.Config) IdentifyOptions {
 	var o IdentifyOptions
-	addOCI := func(id OCIIdentity) {
+	addOCI := func(id state.OCIIdentity) {
 		if !slices.Contains(o.OCI, id) {
 			o.OCI = append(o.OCI, id)
 		}
@@ -105,7 +59,7 @@ func IdentifyOptionsFor(cfg *config.Config) IdentifyOptions {
 				o.AWS, o.AWSRegion = true, s.Region
 			}
 		case config.OCI:
-			addOCI(OCIIdentity{Auth: s.Auth, ConfigFile: s.ConfigFile, Profile: s.Profile})
+			addOCI(state.OCIIdentity{Auth: s.Auth, ConfigFile: s.ConfigFile, Profile: s.Profile})
 		}
 	}
 	for _, l := range []config.Location{cfg.State, cfg.Reports} {
@@ -115,7 +69,7 @@ func IdentifyOptionsFor(cfg *config.Config) IdentifyOptions {
 				o.AWS, o.AWSRegion = true, l.Region
 			}
 		case "oci":
-			id := OCIIdentity{Auth: l.Auth}
+			id := state.OCIIdentity{Auth: l.Auth}
 			if l.Auth == config.AuthAPIKey {
 				id.ConfigFile, id.Profile = l.ConfigFile, l.Profile
 				if id.ConfigFile == "" {
@@ -158,7 +112,7 @@ func awsCredentialsConfigured() bool {
 // Identify looks up who is running parityproof, as o says. It never fails:
 // what cannot be found is left out and logged, since a report without its
 // runner's identity is still a report.
-func Identify(ctx context.Context, o IdentifyOptions, log *slog.Logger) *Identity {
+func Identify(ctx context.Context, o IdentifyOptions, log *slog.Logger) *state.Identity {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -168,11 +122,11 @@ func Identify(ctx context.Context, o IdentifyOptions, log *slog.Logger) *Identit
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	id := &Identity{}
+	id := &state.Identity{}
 	if o.AWS {
 		a, err := awsIdentity(ctx, o)
 		if err != nil {
-			log.Warn("the report will not say which AWS identity ran it", "error", err)
+			log.Warn("the run's record will not say which AWS identity began it", "error", err)
 		} else {
 			id.AWS = a
 		}
@@ -180,7 +134,7 @@ func Identify(ctx context.Context, o IdentifyOptions, log *slog.Logger) *Identit
 	for _, src := range o.OCI {
 		oid, err := ociIdentity(src)
 		if err != nil {
-			log.Warn("the report will not name the OCI user", "config_file", src.ConfigFile, "profile", src.Profile, "error", err)
+			log.Warn("the run's record will not name the OCI user", "config_file", src.ConfigFile, "profile", src.Profile, "error", err)
 		}
 		id.OCI = append(id.OCI, oid)
 	}
@@ -190,7 +144,7 @@ func Identify(ctx context.Context, o IdentifyOptions, log *slog.Logger) *Identit
 	return id
 }
 
-func awsIdentity(ctx context.Context, o IdentifyOptions) (*AWSIdentity, error) {
+func awsIdentity(ctx context.Context, o IdentifyOptions) (*state.AWSIdentity, error) {
 	var load []func(*awsconfig.LoadOptions) error
 	if o.AWSRegion != "" {
 		load = append(load, awsconfig.WithRegion(o.AWSRegion))
@@ -214,12 +168,12 @@ func awsIdentity(ctx context.Context, o IdentifyOptions) (*AWSIdentity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("asking STS who the caller is: %w", err)
 	}
-	return &AWSIdentity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}, nil
+	return &state.AWSIdentity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId)}, nil
 }
 
 // ociIdentity reads the user and tenancy OCIDs of an API key's profile.
 // Other principals are returned as they are.
-func ociIdentity(src OCIIdentity) (OCIIdentity, error) {
+func ociIdentity(src state.OCIIdentity) (state.OCIIdentity, error) {
 	if src.Auth != config.AuthAPIKey {
 		return src, nil
 	}

@@ -1,4 +1,4 @@
-package run
+package verify
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 )
 
@@ -99,7 +100,7 @@ func TestResumeNamedRun(t *testing.T) {
 	if diff := cmp.Diff(rec, got); diff != "" {
 		t.Errorf("resumed record (-want +got):\n%s", diff)
 	}
-	if done, err := Complete(ctx, st, rec.RunID); err != nil || done {
+	if done, err := state.New(st).Complete(ctx, rec.RunID); err != nil || done {
 		t.Errorf("Complete before Finish: %v, %v; want false", done, err)
 	}
 
@@ -124,7 +125,7 @@ func TestResumeNamedRun(t *testing.T) {
 	if _, err := newRunner(t, cfg, w, st, day1.Add(time.Minute)).Finish(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
-	if done, err := Complete(ctx, st, rec.RunID); err != nil || !done {
+	if done, err := state.New(st).Complete(ctx, rec.RunID); err != nil || !done {
 		t.Errorf("Complete after Finish: %v, %v; want true", done, err)
 	}
 }

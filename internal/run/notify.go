@@ -1,4 +1,4 @@
-package report
+package run
 
 import (
 	"context"
@@ -11,24 +11,26 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/parityproof/parityproof/internal/report"
 )
 
-// SNSPublisher is the one SNS call a Notifier makes; *sns.Client has it.
+// SNSPublisher is the one SNS call an SNSNotifier makes; *sns.Client has it.
 type SNSPublisher interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-// Notifier announces published reports on an SNS topic: the summary, and
+// SNSNotifier announces published reports on an SNS topic: the summary, and
 // where the report is.
-type Notifier struct {
+type SNSNotifier struct {
 	client SNSPublisher
 	topic  string
 }
 
-// NewNotifier returns a Notifier publishing to the topic topicARN through
+// NewNotifier returns an SNSNotifier publishing to the topic topicARN through
 // client.
-func NewNotifier(client SNSPublisher, topicARN string) *Notifier {
-	return &Notifier{client: client, topic: topicARN}
+func NewNotifier(client SNSPublisher, topicARN string) *SNSNotifier {
+	return &SNSNotifier{client: client, topic: topicARN}
 }
 
 // SNSOptions say how to reach SNS.
@@ -42,9 +44,9 @@ type SNSOptions struct {
 	HTTPClient aws.HTTPClient
 }
 
-// NewSNSNotifier returns a Notifier for the topic topicARN with a client
+// NewSNSNotifier returns an SNSNotifier for the topic topicARN with a client
 // whose credentials come from the default AWS chain.
-func NewSNSNotifier(ctx context.Context, topicARN string, o SNSOptions) (*Notifier, error) {
+func NewSNSNotifier(ctx context.Context, topicARN string, o SNSOptions) (*SNSNotifier, error) {
 	region := o.Region
 	if region == "" {
 		// arn:aws:sns:REGION:ACCOUNT:NAME
@@ -73,7 +75,7 @@ func NewSNSNotifier(ctx context.Context, topicARN string, o SNSOptions) (*Notifi
 // its attributes.
 const snsMaxMessage = 250 << 10
 
-// Notification is the message a Notifier publishes for a report.
+// Notification is the message an SNSNotifier publishes for a report.
 type Notification struct {
 	Subject    string
 	Message    string
@@ -84,7 +86,7 @@ type Notification struct {
 // line with the verdict of the run, the report's locations and summary.md,
 // and attributes a subscription can filter on (run_id, attested,
 // exceptions, critical, report).
-func NotificationOf(r *Report, pub Published) Notification {
+func NotificationOf(r *report.Report, pub report.Published) Notification {
 	subject := fmt.Sprintf("parityproof %s: ", r.RunID)
 	switch {
 	case len(r.Pairs) > 0 && r.AttestedPairs() == len(r.Pairs):
@@ -126,7 +128,7 @@ func cutUTF8(s string, n int) string {
 }
 
 // Notify publishes r's notification and returns SNS's message id.
-func (n *Notifier) Notify(ctx context.Context, r *Report, pub Published) (string, error) {
+func (n *SNSNotifier) Notify(ctx context.Context, r *report.Report, pub report.Published) (string, error) {
 	note := NotificationOf(r, pub)
 	attrs := map[string]types.MessageAttributeValue{}
 	for k, v := range note.Attributes {

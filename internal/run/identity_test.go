@@ -1,4 +1,4 @@
-package report
+package run
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/state"
 )
 
 // STS names the caller whose credentials the default chain finds.
@@ -16,7 +17,7 @@ func TestIdentifyAsksSTS(t *testing.T) {
 	srv := motoEnv(t)
 	id := Identify(context.Background(), IdentifyOptions{AWS: true, STSEndpoint: srv.URL}, nil)
 	// moto's fixed answer for any credentials.
-	want := &Identity{AWS: &AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:user/moto", UserID: "AKIAIOSFODNN7EXAMPLE"}}
+	want := &state.Identity{AWS: &state.AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:user/moto", UserID: "AKIAIOSFODNN7EXAMPLE"}}
 	if diff := cmp.Diff(want, id); diff != "" {
 		t.Errorf("identity (-want +got):\n%s", diff)
 	}
@@ -35,12 +36,12 @@ func TestIdentifyReadsTheOCIConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(t.TempDir(), "none")
-	id := Identify(context.Background(), IdentifyOptions{OCI: []OCIIdentity{
+	id := Identify(context.Background(), IdentifyOptions{OCI: []state.OCIIdentity{
 		{Auth: config.AuthAPIKey, ConfigFile: file, Profile: "LOCAL"},
 		{Auth: config.AuthInstancePrincipal},
 		{Auth: config.AuthAPIKey, ConfigFile: missing, Profile: "DEFAULT"},
 	}}, nil)
-	want := &Identity{OCI: []OCIIdentity{
+	want := &state.Identity{OCI: []state.OCIIdentity{
 		{Auth: config.AuthAPIKey, User: "ocid1.user.oc1..compliance", Tenancy: "ocid1.tenancy.oc1..acme", Profile: "LOCAL", ConfigFile: file},
 		{Auth: config.AuthInstancePrincipal},
 		{Auth: config.AuthAPIKey, Profile: "DEFAULT", ConfigFile: missing},
@@ -74,7 +75,7 @@ pairs:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := IdentifyOptions{AWS: true, AWSRegion: "ap-southeast-1", OCI: []OCIIdentity{
+	want := IdentifyOptions{AWS: true, AWSRegion: "ap-southeast-1", OCI: []state.OCIIdentity{
 		{Auth: config.AuthAPIKey, ConfigFile: "~/.oci/config", Profile: "DEFAULT"},
 		{Auth: config.AuthInstancePrincipal},
 	}}

@@ -1,4 +1,4 @@
-package report
+package run
 
 import (
 	"context"
@@ -13,30 +13,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/parityproof/parityproof/internal/report"
 )
 
 // The notification says in its subject whether the run attests every
 // pair, carries the report's locations and summary.md, and attributes a
 // subscription can filter on.
 func TestNotificationOf(t *testing.T) {
-	d := newDemo(t, newMemStore("mem://state/"), newMemStore("mem://reports/"))
-	rep := d.lifeCycle()
-	pub := Locate(d.reports, rep)
+	w := newWorld(t)
+	pubs := w.lifeCycle(Options{})
+	rep, pub := pubs[1].Report, pubs[1].Published
 	n := NotificationOf(rep, pub)
 	want := Notification{
-		Subject:    "parityproof " + rep.RunID + ": not attested, 5 exceptions (2 critical)",
+		Subject:    "parityproof " + rep.RunID + ": not attested, 3 exceptions (2 critical)",
 		Message:    "Report: " + pub.HTMLURL + "\nreport.json: " + pub.ReportURL + "\n\n" + string(rep.Summary(pub)),
-		Attributes: map[string]string{"run_id": rep.RunID, "attested": "false", "exceptions": "5", "critical": "2", "report": pub.ReportURL},
+		Attributes: map[string]string{"run_id": rep.RunID, "attested": "false", "exceptions": "3", "critical": "2", "report": pub.ReportURL},
 	}
 	if diff := cmp.Diff(want, n); diff != "" {
 		t.Errorf("notification (-want +got):\n%s", diff)
 	}
-	first := NotificationOf(d.reps[0], Locate(d.reports, d.reps[0]))
-	if want := "parityproof " + d.reps[0].RunID + ": not attested, 3 exceptions"; first.Subject != want {
+	first := NotificationOf(pubs[0].Report, pubs[0].Published)
+	if want := "parityproof " + pubs[0].Report.RunID + ": not attested, 2 exceptions"; first.Subject != want {
 		t.Errorf("subject %q, want %q", first.Subject, want)
 	}
-	attested := &Report{RunID: "r", Pairs: []PairReport{{Name: "p", Attested: true}}}
-	if got := NotificationOf(attested, Published{}).Subject; got != "parityproof r: attested" {
+	attested := &report.Report{RunID: "r", Pairs: []report.PairReport{{Name: "p", Attested: true}}}
+	if got := NotificationOf(attested, report.Published{}).Subject; got != "parityproof r: attested" {
 		t.Errorf("subject of an attested run: %q", got)
 	}
 }
@@ -44,11 +46,11 @@ func TestNotificationOf(t *testing.T) {
 // A message too large for SNS is cut at a character boundary and points
 // at the whole summary.
 func TestNotificationFitsSNS(t *testing.T) {
-	rep := &Report{RunID: "r"}
+	rep := &report.Report{RunID: "r"}
 	for i := range 3000 {
-		rep.Pairs = append(rep.Pairs, PairReport{Name: strings.Repeat("é", 40) + string(rune('a'+i%26)), Statement: strings.Repeat("ü", 60)})
+		rep.Pairs = append(rep.Pairs, report.PairReport{Name: strings.Repeat("é", 40) + string(rune('a'+i%26)), Statement: strings.Repeat("ü", 60)})
 	}
-	n := NotificationOf(rep, Published{SummaryURL: "s3://b/r/summary.md"})
+	n := NotificationOf(rep, report.Published{SummaryURL: "s3://b/r/summary.md"})
 	if len(n.Message) > snsMaxMessage || !strings.HasSuffix(n.Message, "read it whole at s3://b/r/summary.md]\n") {
 		t.Errorf("a message of %d bytes ending %q", len(n.Message), n.Message[max(0, len(n.Message)-80):])
 	}
@@ -94,9 +96,8 @@ func TestNotifyThroughSNS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d := newDemo(t, newMemStore("mem://state/"), newMemStore("mem://reports/"))
-	rep := d.lifeCycle()
-	pub := Locate(d.reports, rep)
+	pubs := newWorld(t).lifeCycle(Options{})
+	rep, pub := pubs[1].Report, pubs[1].Published
 	n, err := NewSNSNotifier(ctx, aws.ToString(topic.TopicArn), SNSOptions{Endpoint: srv.URL})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestNotifyThroughSNS(t *testing.T) {
 	}
 	note := NotificationOf(rep, pub)
 	want := received{"Notification", id, aws.ToString(topic.TopicArn), note.Subject, note.Message, map[string]string{
-		"run_id": "String:" + rep.RunID, "attested": "String:false", "exceptions": "Number:5", "critical": "Number:2", "report": "String:" + pub.ReportURL,
+		"run_id": "String:" + rep.RunID, "attested": "String:false", "exceptions": "Number:3", "critical": "Number:2", "report": "String:" + pub.ReportURL,
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("message received (-want +got):\n%s", diff)

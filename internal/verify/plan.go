@@ -1,4 +1,4 @@
-package run
+package verify
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
@@ -16,20 +17,20 @@ const maxPrefixShards = 64
 // there is one (splitting those that grew past twice the shard size at
 // keys its ledger gives), else along the top-level common prefixes of the
 // pair's stores.
-func (r *Runner) plan(ctx context.Context, prevRunID string) ([]PlannedPair, error) {
+func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedPair, error) {
 	var prev *ledger.Manifest
 	if prevRunID != "" {
-		m, _, err := ReadManifest(ctx, r.st, prevRunID)
+		m, _, err := r.st.ReadManifest(ctx, prevRunID)
 		if err != nil {
 			return nil, fmt.Errorf("planning from the previous run: %w", err)
 		}
 		prev = m
 	}
-	var out []PlannedPair
+	var out []state.PlannedPair
 	for _, pair := range r.cfg.Pairs {
 		var ranges []inventory.KeyRange
 		var err error
-		if mp := findManifestPair(prev, pair.Name); mp != nil {
+		if mp := state.FindPair(prev, pair.Name); mp != nil {
 			ranges, err = r.planFromLedger(ctx, prevRunID, mp)
 		} else {
 			ranges, err = r.planFromPrefixes(ctx, append(slices.Clone(pair.Legacy), pair.Target))
@@ -37,30 +38,18 @@ func (r *Runner) plan(ctx context.Context, prevRunID string) ([]PlannedPair, err
 		if err != nil {
 			return nil, fmt.Errorf("planning pair %s: %w", pair.Name, err)
 		}
-		pp := PlannedPair{Name: pair.Name}
+		pp := state.PlannedPair{Name: pair.Name}
 		for i, rg := range ranges {
-			pp.Shards = append(pp.Shards, PlannedShard{ID: fmt.Sprintf("%04d", i+1), Range: rg})
+			pp.Shards = append(pp.Shards, state.PlannedShard{ID: fmt.Sprintf("%04d", i+1), Range: rg})
 		}
 		out = append(out, pp)
 	}
 	return out, nil
 }
 
-func findManifestPair(m *ledger.Manifest, name string) *ledger.ManifestPair {
-	if m == nil {
-		return nil
-	}
-	for i := range m.Pairs {
-		if m.Pairs[i].Name == name {
-			return &m.Pairs[i]
-		}
-	}
-	return nil
-}
-
 // planFromLedger keeps the previous shards, splitting those with more than
 // twice the shard size into shards of the shard size.
-func (r *Runner) planFromLedger(ctx context.Context, runID string, mp *ledger.ManifestPair) ([]inventory.KeyRange, error) {
+func (r *Verifier) planFromLedger(ctx context.Context, runID string, mp *ledger.ManifestPair) ([]inventory.KeyRange, error) {
 	size := int64(r.cfg.Run.ShardSize)
 	var out []inventory.KeyRange
 	for _, s := range mp.Shards {
@@ -75,7 +64,7 @@ func (r *Runner) planFromLedger(ctx context.Context, runID string, mp *ledger.Ma
 		var cuts []string
 		var n int64
 		for _, f := range s.Files {
-			err := ReadLedger(ctx, r.st, runID, f, func(e *ledger.Entry) error {
+			err := r.st.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
 				if n > 0 && n%size == 0 {
 					cuts = append(cuts, e.Key)
 				}
@@ -99,7 +88,7 @@ func (r *Runner) planFromLedger(ctx context.Context, runID string, mp *ledger.Ma
 // planFromPrefixes cuts the key space at the stores' top-level common
 // prefixes, at most maxPrefixShards shards, or keeps one shard when the
 // stores cannot list prefixes.
-func (r *Runner) planFromPrefixes(ctx context.Context, stores []string) ([]inventory.KeyRange, error) {
+func (r *Verifier) planFromPrefixes(ctx context.Context, stores []string) ([]inventory.KeyRange, error) {
 	seen := map[string]bool{}
 	for _, name := range stores {
 		s, err := r.openStore(ctx, name)

@@ -1,13 +1,12 @@
-package run
+package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/ledger"
-	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
@@ -21,26 +20,20 @@ import (
 // checkpoints written so far have not spent. Invocations running at once
 // each see the budget left when they began, so together they may overspend
 // it by what they read concurrently.
-func (r *Runner) Resume(ctx context.Context, runID string) (*Record, error) {
-	rec, err := ReadRecord(ctx, r.st, runID)
+func (r *Verifier) Resume(ctx context.Context, runID string) (*state.Record, error) {
+	rec, err := r.st.ReadRecord(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
 	if rec.ConfigDigest != r.cfg.Digest {
 		return nil, fmt.Errorf("run %s: %w", runID, ErrConfigChanged)
 	}
-	r.budget.left.Store(r.cfg.Policy.DeepVerifyBudget - r.spent(ctx, rec))
-	return rec, nil
-}
-
-// Complete reports whether the run runID has its manifest, that is whether
-// Finish has been done.
-func Complete(ctx context.Context, st storage.Store, runID string) (bool, error) {
-	_, err := FinishedAt(ctx, st, runID)
-	if errors.Is(err, storage.ErrNotExist) {
-		return false, nil
+	spent, err := r.st.Spent(ctx, rec)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", runID, err)
 	}
-	return err == nil, err
+	r.budget.left.Store(r.cfg.Policy.DeepVerifyBudget - spent)
+	return rec, nil
 }
 
 // JudgeKey judges one logical key of a pair as it stands now, outside any
@@ -50,14 +43,14 @@ func Complete(ctx context.Context, st storage.Store, runID string) (bool, error)
 // judgement. skip is true when the key deserves no entry (no store holds it
 // and the ledger never did). It reads content within the policy's deep
 // verification budget, counted afresh for each call.
-func (r *Runner) JudgeKey(ctx context.Context, pairName, key, prevRunID string, now time.Time) (entry ledger.Entry, skip bool, err error) {
+func (r *Verifier) JudgeKey(ctx context.Context, pairName, key, prevRunID string, now time.Time) (entry ledger.Entry, skip bool, err error) {
 	pair, err := r.cfg.Pair(pairName)
 	if err != nil {
 		return ledger.Entry{}, false, err
 	}
 	res := &resolver{stores: map[string]inventory.Store{}, budget: &budget{}}
 	res.budget.left.Store(r.cfg.Policy.DeepVerifyBudget)
-	engine, legacy, target, err := r.engineFor(ctx, &Record{StartedAt: now}, pair, res)
+	engine, legacy, target, err := r.engineFor(ctx, now, pair, res)
 	if err != nil {
 		return ledger.Entry{}, false, err
 	}
@@ -75,7 +68,7 @@ func (r *Runner) JudgeKey(ctx context.Context, pairName, key, prevRunID string, 
 	}
 	var prev *ledger.Entry
 	if prevRunID != "" {
-		if prev, err = r.ledgerEntry(ctx, prevRunID, pairName, key); err != nil {
+		if prev, err = r.st.LedgerEntry(ctx, prevRunID, pairName, key); err != nil {
 			return ledger.Entry{}, false, err
 		}
 	}
@@ -96,43 +89,6 @@ func listKey(ctx context.Context, s inventory.Store, key string) (*inventory.Fin
 	for i := range fps {
 		if fps[i].Key == key {
 			return &fps[i], nil
-		}
-	}
-	return nil, nil
-}
-
-// ledgerEntry returns the entry of key in the pair's ledger of the
-// complete run runID, nil when it has none. The ledger file that may hold
-// it is read whole, so that its digest is checked.
-func (r *Runner) ledgerEntry(ctx context.Context, runID, pair, key string) (*ledger.Entry, error) {
-	m, _, err := ReadManifest(ctx, r.st, runID)
-	if err != nil {
-		return nil, fmt.Errorf("reading the manifest of run %s: %w", runID, err)
-	}
-	mp := findManifestPair(m, pair)
-	if mp == nil {
-		return nil, nil
-	}
-	for _, s := range mp.Shards {
-		if !s.Range.Contains(key) {
-			continue
-		}
-		for _, f := range s.Files {
-			if f.Entries == 0 || key < f.First || key > f.Last {
-				continue
-			}
-			var found *ledger.Entry
-			err := ReadLedger(ctx, r.st, runID, f, func(e *ledger.Entry) error {
-				if e.Key == key {
-					c := e.Clone()
-					found = &c
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("reading the entry of %q in run %s: %w", key, runID, err)
-			}
-			return found, nil
 		}
 	}
 	return nil, nil

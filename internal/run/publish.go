@@ -1,0 +1,85 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/parityproof/parityproof/internal/report"
+)
+
+// Publication is what Publish did.
+type Publication struct {
+	Report    *report.Report
+	Published report.Published
+	// Notified is the message id of the announcement, "" when no topic is
+	// configured; NotifyErr says why the announcement failed (the report is
+	// published all the same).
+	Notified  string
+	NotifyErr error
+	// Topic is where the announcement went: the SNS topic, "" when none
+	// is configured.
+	Topic string
+}
+
+// ErrNoRun is wrapped by Publish when there is no complete run to report.
+var ErrNoRun = errors.New("no run is complete")
+
+// Publish builds the report of the complete run runID ("" for the newest)
+// from its ledger, publishes it at the reports location, counts its
+// verdicts through the Metrics hook and announces it through the Notifier
+// (SNS). A failed announcement is logged and returned in NotifyErr, never
+// as the error: the report stands.
+func (r *Runner) Publish(ctx context.Context, runID string) (*Publication, error) {
+	latest, err := r.state.Latest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("finding the newest complete run: %w", err)
+	}
+	if runID == "" {
+		if latest == "" {
+			return nil, fmt.Errorf("%w at %s yet: there is nothing to report", ErrNoRun, r.cfg.State)
+		}
+		runID = latest
+	}
+	rep, err := report.Build(ctx, r.cfg, r.state, runID, report.WithHistory(r.reports), report.WithLogger(r.log))
+	if err != nil {
+		return nil, fmt.Errorf("building the report of run %s: %w", runID, err)
+	}
+	pub, err := report.Publish(ctx, r.reports, rep, report.Newest(runID == latest))
+	if err != nil {
+		return nil, err
+	}
+	out := &Publication{Report: rep, Published: pub, Topic: r.opts.SNSTopic}
+	r.log.Info("report published", "run_id", runID, "report", pub.ReportURL, "objects", rep.Totals.Objects,
+		"exceptions", len(rep.Exceptions), "critical", rep.Critical())
+	if r.opts.Metrics != nil {
+		for _, p := range rep.Pairs {
+			if err := r.opts.Metrics.Verdicts(p.Name, p.Verdicts, map[string]string{"run_id": runID, "source": "report"}); err != nil {
+				return out, fmt.Errorf("the report of run %s is published at %s, but its metrics: %w", runID, pub.ReportURL, err)
+			}
+		}
+	}
+	n, err := r.notifier(ctx)
+	if err != nil {
+		out.NotifyErr = err
+	} else if n != nil {
+		out.Notified, out.NotifyErr = n.Notify(ctx, rep, pub)
+	}
+	if out.NotifyErr != nil {
+		r.log.Error("the report is published, but announcing it failed", "run_id", runID, "topic", r.opts.SNSTopic, "err", out.NotifyErr)
+	} else if out.Notified != "" {
+		r.log.Info("report announced", "run_id", runID, "topic", r.opts.SNSTopic, "message_id", out.Notified)
+	}
+	return out, nil
+}
+
+// notifier returns the Notifier of published reports, nil for none.
+func (r *Runner) notifier(ctx context.Context) (Notifier, error) {
+	if r.opts.Notifier != nil {
+		return r.opts.Notifier, nil
+	}
+	if r.opts.SNSTopic == "" {
+		return nil, nil
+	}
+	return NewSNSNotifier(ctx, r.opts.SNSTopic, SNSOptions{Endpoint: r.cfg.Notify.Endpoint})
+}

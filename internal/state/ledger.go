@@ -1,0 +1,220 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/pkg/inventory"
+)
+
+// LedgerURL returns where one of a run's ledger parts is, by its manifest
+// path.
+func (s *State) LedgerURL(runID, path string) string { return s.st.URL(RunDir(runID) + path) }
+
+// ReadLedger streams the entries of one of a run's ledger parts to fn,
+// checking the part's SHA-256 and entry count against its manifest digest.
+func (s *State) ReadLedger(ctx context.Context, runID string, f ledger.ManifestFile, fn func(*ledger.Entry) error) error {
+	rc, err := s.st.Get(ctx, RunDir(runID)+f.Path)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	url := s.LedgerURL(runID, f.Path)
+	h := newHashingReader(rc)
+	lr, err := ledger.NewReader(h, url)
+	if err != nil {
+		return err
+	}
+	defer lr.Close()
+	var n int64
+	for {
+		e, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		n++
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return h.check(url, f, n)
+}
+
+// LedgerStream streams a complete run's entries of one pair over a key
+// range: the ledger parts whose keys overlap it, one after the other, each
+// checked against its manifest digest when it ends. It is a
+// parity.EntryStream.
+type LedgerStream struct {
+	ctx   context.Context
+	s     *State
+	runID string
+	files []ledger.ManifestFile
+	cur   *ledger.Reader
+	body  io.ReadCloser
+	hash  *hashingReader
+	file  ledger.ManifestFile
+	n     int64
+}
+
+// OpenLedger returns the stream of the entries of pair in the complete run
+// runID over rng.
+func (s *State) OpenLedger(ctx context.Context, runID, pair string, rng inventory.KeyRange) (*LedgerStream, error) {
+	m, _, err := s.ReadManifest(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest of run %s: %w", runID, err)
+	}
+	p := &LedgerStream{ctx: ctx, s: s, runID: runID}
+	if mp := FindPair(m, pair); mp != nil {
+		for _, sh := range mp.Shards {
+			for _, f := range sh.Files {
+				if f.Entries > 0 && (rng.End == "" || f.First < rng.End) && f.Last >= rng.Start {
+					p.files = append(p.files, f)
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+// FindPair returns the manifest's pair called name, nil if it has none.
+func FindPair(m *ledger.Manifest, name string) *ledger.ManifestPair {
+	if m == nil {
+		return nil
+	}
+	for i := range m.Pairs {
+		if m.Pairs[i].Name == name {
+			return &m.Pairs[i]
+		}
+	}
+	return nil
+}
+
+// NextPage returns the next entries, or nil, io.EOF after the last. The
+// slice is valid until the next call.
+func (p *LedgerStream) NextPage() ([]ledger.Entry, error) {
+	for {
+		if p.cur == nil {
+			if len(p.files) == 0 {
+				return nil, io.EOF
+			}
+			if err := p.open(); err != nil {
+				return nil, err
+			}
+		}
+		page, err := p.cur.NextPage()
+		if err == nil {
+			p.n += int64(len(page))
+			return page, nil
+		}
+		if err != io.EOF {
+			return nil, err
+		}
+		if err := p.finish(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *LedgerStream) open() error {
+	p.file, p.files = p.files[0], p.files[1:]
+	rc, err := p.s.st.Get(p.ctx, RunDir(p.runID)+p.file.Path)
+	if err != nil {
+		return fmt.Errorf("opening the ledger of run %s: %w", p.runID, err)
+	}
+	p.body, p.hash, p.n = rc, newHashingReader(rc), 0
+	p.cur, err = ledger.NewReader(p.hash, p.s.LedgerURL(p.runID, p.file.Path))
+	if err != nil {
+		rc.Close()
+		p.cur = nil
+		return err
+	}
+	return nil
+}
+
+// finish checks the part just read against its digest.
+func (p *LedgerStream) finish() error {
+	defer func() { p.body.Close(); p.cur = nil }()
+	return p.hash.check(p.s.LedgerURL(p.runID, p.file.Path), p.file, p.n)
+}
+
+// Close releases the part being read.
+func (p *LedgerStream) Close() error {
+	if p.cur != nil {
+		p.body.Close()
+		p.cur = nil
+	}
+	return nil
+}
+
+// LedgerEntry returns the entry of key in pair's ledger of the complete
+// run runID, nil when it has none. The ledger part that may hold it is read
+// whole, so that its digest is checked.
+func (s *State) LedgerEntry(ctx context.Context, runID, pair, key string) (*ledger.Entry, error) {
+	m, _, err := s.ReadManifest(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest of run %s: %w", runID, err)
+	}
+	mp := FindPair(m, pair)
+	if mp == nil {
+		return nil, nil
+	}
+	for _, sh := range mp.Shards {
+		if !sh.Range.Contains(key) {
+			continue
+		}
+		for _, f := range sh.Files {
+			if f.Entries == 0 || key < f.First || key > f.Last {
+				continue
+			}
+			var found *ledger.Entry
+			err := s.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
+				if e.Key == key {
+					c := e.Clone()
+					found = &c
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("reading the entry of %q in run %s: %w", key, runID, err)
+			}
+			return found, nil
+		}
+	}
+	return nil, nil
+}
+
+// hashingReader hashes what is read through it.
+type hashingReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+func newHashingReader(r io.Reader) *hashingReader {
+	return &hashingReader{r: r, h: sha256.New()}
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+// check reads what is left of the ledger part at url and compares what was
+// read, n entries, with the part's manifest digest.
+func (h *hashingReader) check(url string, f ledger.ManifestFile, n int64) error {
+	if _, err := io.Copy(io.Discard, h); err != nil {
+		return fmt.Errorf("ledger %s: %w", url, err)
+	}
+	if got := hex.EncodeToString(h.h.Sum(nil)); got != f.SHA256 || n != f.Entries {
+		return fmt.Errorf("ledger %s: %d entries with SHA-256 %s, but the manifest says %d entries with %s", url, n, got, f.Entries, f.SHA256)
+	}
+	return nil
+}

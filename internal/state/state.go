@@ -1,0 +1,96 @@
+// Package state keeps a run's files at the state location, and is the one
+// place that knows where they go. The orchestrator (internal/run) and the
+// shard verifier (internal/verify) write them; the report (internal/report)
+// reads them. Every name is relative to the location:
+//
+//	current.json                                           the run in progress ({"run_id": ""} when none)
+//	latest.json                                            the newest complete run
+//	runs/<run>/run.json                                    the run's record: id, clock, configuration digest, who began it, plan
+//	runs/<run>/shards/<pair>/<shard>.json                  a shard's checkpoint
+//	runs/<run>/ledger/<pair>/<shard>/part-NNNNNN.jsonl.gz  the shard's ledger, in parts
+//	runs/<run>/manifest.json                               every ledger part and its digest, written when every shard is done
+//	runs/<run>/finished.json                               when the manifest was written
+//	rejudged/<run>/<pair>/<sha256 of key>/<time>-<events>.json   a key re-judged after deletion events
+//
+// Every file is written whole or not at all (storage.Store's contract) and
+// nothing is ever deleted.
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parityproof/parityproof/internal/storage"
+)
+
+// State is a state location.
+type State struct {
+	st storage.Store
+}
+
+// New returns the state location kept in st.
+func New(st storage.Store) *State { return &State{st: st} }
+
+// Store returns the storage the state is kept in.
+func (s *State) Store() storage.Store { return s.st }
+
+// URL returns where name is, for reports and messages.
+func (s *State) URL(name string) string { return s.st.URL(name) }
+
+// Names of the files at the state location.
+const (
+	currentName = "current.json"
+	latestName  = "latest.json"
+)
+
+// RunDir is the folder of a run's files, ending in "/".
+func RunDir(runID string) string { return "runs/" + runID + "/" }
+
+// RecordName is where a run's record is.
+func RecordName(runID string) string { return RunDir(runID) + "run.json" }
+
+// ManifestName is where a run's manifest is.
+func ManifestName(runID string) string { return RunDir(runID) + "manifest.json" }
+
+// CheckpointName is where a shard's checkpoint is.
+func CheckpointName(runID, pair, shard string) string {
+	return fmt.Sprintf("%sshards/%s/%s.json", RunDir(runID), pair, shard)
+}
+
+func finishedName(runID string) string { return RunDir(runID) + "finished.json" }
+
+// putJSON writes v as indented JSON.
+func (s *State) putJSON(ctx context.Context, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", name, err)
+	}
+	return s.st.Put(ctx, name, bytes.NewReader(append(b, '\n')), storage.PutOptions{ContentType: "application/json"})
+}
+
+// getJSON reads name into v strictly. It returns false when name holds
+// nothing.
+func (s *State) getJSON(ctx context.Context, name string, v any) (bool, error) {
+	rc, err := s.st.Get(ctx, name)
+	if errors.Is(err, storage.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return false, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
+	}
+	return true, nil
+}
