@@ -16,9 +16,9 @@ import (
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
 	"github.com/parityproof/parityproof/internal/ledger"
-	"github.com/parityproof/parityproof/internal/verify"
 	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/verify"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
 )

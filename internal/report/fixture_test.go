@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/parityproof/parityproof/internal/config"
-	"github.com/parityproof/parityproof/internal/verify"
 	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/verify"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
 )

@@ -36,8 +36,8 @@ type Report struct {
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
 	// RanBy is who began the run, as its record says, where known.
 	RanBy  *state.Identity `json:"ran_by,omitempty"`
-	Totals Totals       `json:"totals"`
-	Pairs  []PairReport `json:"pairs"`
+	Totals Totals          `json:"totals"`
+	Pairs  []PairReport    `json:"pairs"`
 	// Scope is what the configuration put in scope: the stores of every
 	// pair and the verification policy.
 	Scope Scope `json:"scope"`

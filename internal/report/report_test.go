@@ -17,9 +17,9 @@ import (
 
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
-	"github.com/parityproof/parityproof/internal/verify"
 	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/verify"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
 )
@@ -62,7 +62,7 @@ func fixtureRanBy(t *testing.T, ranBy *state.Identity) (*config.Config, *state.S
 	at := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
 	r := verify.New(verify.Options{Config: cfg, State: st, Now: func() time.Time { return at }, ToolVersion: "test",
 		RanBy: func(context.Context) *state.Identity { return ranBy },
-		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) { return stores[s.Name], nil }})
+		Open:  func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) { return stores[s.Name], nil }})
 	res, err := r.Run(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
