@@ -554,6 +554,15 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 	}
 	runID := plan.RunID
 	ev := samples(t, runID)
+	// The run's record names who began it: the function's identity, as
+	// STS (moto's) answers for it, and the OCI user of the key secret.
+	var rec struct {
+		RanBy *state.Identity `json:"ran_by"`
+	}
+	w.getJSON(stateBkt, "state/runs/"+runID+"/run.json", &rec)
+	if rec.RanBy == nil || rec.RanBy.AWS == nil || rec.RanBy.AWS.ARN != "arn:aws:sts::123456789012:user/moto" || len(rec.RanBy.OCI) != 1 || rec.RanBy.OCI[0].User == "" {
+		t.Errorf("the run's record names %+v as who began it", rec.RanBy)
+	}
 
 	// plan.json names the run: the same shards.
 	var again planAnswer
@@ -631,13 +640,17 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 		t.Errorf("the run's ledger (-want +got):\n%s", diff)
 	}
 	var published struct {
-		Schema string `json:"schema"`
-		RunID  string `json:"run_id"`
+		Schema string          `json:"schema"`
+		RunID  string          `json:"run_id"`
+		RanBy  *state.Identity `json:"ran_by"`
 		Ledger struct {
 			Manifest string `json:"manifest"`
 		} `json:"ledger"`
 	}
 	w.getJSON(reportBkt, "reports/"+runID+"/report.json", &published)
+	if diff := cmp.Diff(rec.RanBy, published.RanBy); diff != "" {
+		t.Errorf("report.json's ran_by (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff([]string{"parityproof.report/v1", runID, fmt.Sprintf("s3://%s/state/runs/%s/manifest.json", stateBkt, runID)},
 		[]string{published.Schema, published.RunID, published.Ledger.Manifest}); diff != "" {
 		t.Errorf("report.json (-want +got):\n%s", diff)

@@ -39,6 +39,7 @@ import (
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
 )
 
@@ -77,6 +78,7 @@ type e2e struct {
 	oci       *ocilocal.Running
 	ociClient objectstorage.ObjectStorageClient
 	ociConfig string
+	ociKey    *rsa.PrivateKey
 	dir       string
 }
 
@@ -100,6 +102,7 @@ func newE2E(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.ociKey = key
 	e.oci, err = ocilocal.Start(ocilocal.Options{Namespace: e2eNS, Keys: []*rsa.PublicKey{&key.PublicKey}})
 	if err != nil {
 		t.Fatal(err)
@@ -663,5 +666,62 @@ func TestStateInS3ReportsInOCI(t *testing.T) {
 	code, out, _ = e.runCLI("", "attest", "verify", reportURL, "--config", path)
 	if code != 1 || !strings.Contains(out, "FAIL  s3://pp-state/"+part) {
 		t.Errorf("attest verify of a changed ledger: exit %d, want 1 naming s3://pp-state/%s\n%s", code, part, out)
+	}
+}
+
+// The run's record names who began it (here the OCI user of the
+// configuration's API key profile), and a report rebuilt later by someone
+// else — another OCI user — still names the starter.
+func TestWhoBeganTheRunSurvivesARebuild(t *testing.T) {
+	e := newE2E(t)
+	e.putLegacy(e2eLegacyUS, "a/1.bin", "one", "")
+	e.putLegacy(e2eLegacySG, "a/1.bin", "one", "")
+	e.putTarget("a/1.bin", "one", false)
+	dir := filepath.Join(e.dir, "who")
+	cfg := e.config(dir, "")
+	if code, out, errOut := e.runCLI("2026-11-27T22:00:00Z", "run", "--config", cfg); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	rep, path := readReport(t, dir)
+	var rec struct {
+		RanBy *state.Identity `json:"ran_by"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "state", "runs", rep.RunID, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	starter := &state.Identity{OCI: []state.OCIIdentity{{Auth: "api_key", User: ocilocal.DefaultUser, Tenancy: ocilocal.DefaultTenancy, Profile: "E2E", ConfigFile: e.ociConfig}}}
+	if diff := cmp.Diff(starter, rec.RanBy); diff != "" {
+		t.Errorf("run.json's ran_by (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(starter, rep.RanBy); diff != "" {
+		t.Errorf("report.json's ran_by (-want +got):\n%s", diff)
+	}
+
+	// An auditor rebuilds the report with a configuration of their own.
+	auditorConfig, err := ocilocal.WriteConfig(t.TempDir(), e.ociKey, ocilocal.Profile{Name: "E2E", User: "ocid1.user.oc1..auditor", Region: "us-ashburn-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "auditor.yaml")
+	if err := os.WriteFile(other, bytes.Replace(b, []byte(e.ociConfig), []byte(auditorConfig), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := e.runCLI("", "report", "--config", other, "--run", rep.RunID); code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, out, errOut)
+	}
+	rebuilt, rebuiltPath := readReport(t, dir)
+	if rebuiltPath != path || rebuilt.RunID != rep.RunID {
+		t.Fatalf("the rebuilt report is %s of run %s, want %s of %s", rebuiltPath, rebuilt.RunID, path, rep.RunID)
+	}
+	if diff := cmp.Diff(starter, rebuilt.RanBy); diff != "" {
+		t.Errorf("the rebuilt report's ran_by (-want +got):\n%s", diff)
 	}
 }

@@ -36,6 +36,11 @@ state: file://./state
 reports: file://./reports
 `
 
+var (
+	starter  = &state.Identity{AWS: &state.AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/parityproof-verify/fn", UserID: "AROA:verify"}}
+	reporter = &state.Identity{AWS: &state.AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/parityproof-report/fn", UserID: "AROA:report"}}
+)
+
 func TestReportFinishesAndPublishes(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -56,6 +61,9 @@ func TestReportFinishesAndPublishes(t *testing.T) {
 		log: slog.New(slog.DiscardHandler), metrics: emf.New(&metrics, "", nil),
 		load: func(context.Context) (*lambdaenv.Env, error) { return &lambdaenv.Env{Config: cfg}, nil },
 		open: open, now: time.Now,
+		// The report function runs as another identity than the run's
+		// starter: its report still names the starter.
+		identify: func(context.Context) *state.Identity { return reporter },
 	}
 	invoke := func(payload string) (*Answer, string) {
 		ans, err := h.handle(ctx, json.RawMessage(payload))
@@ -76,7 +84,8 @@ func TestReportFinishesAndPublishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := verify.New(verify.Options{Config: cfg, Open: open, State: state.New(st)})
+	r := verify.New(verify.Options{Config: cfg, Open: open, State: state.New(st),
+		RanBy: func(context.Context) *state.Identity { return starter }})
 	rec, err := r.Begin(ctx, false)
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +119,18 @@ func TestReportFinishesAndPublishes(t *testing.T) {
 	if diff := cmp.Diff(map[ledger.Verdict]int64{ledger.Verified: 1, ledger.Missing: 1}, nonZero(ans.Counts.Verdicts)); diff != "" {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "reports", rec.RunID, "report.json")); err != nil {
-		t.Error(err)
+	b, err := os.ReadFile(filepath.Join(dir, "reports", rec.RunID, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var published struct {
+		RanBy *state.Identity `json:"ran_by"`
+	}
+	if err := json.Unmarshal(b, &published); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(starter, published.RanBy); diff != "" {
+		t.Errorf("report.json's ran_by (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(metrics.String(), `"missing":1`) || strings.Count(metrics.String(), "\n") != 1 {
 		t.Errorf("metrics:\n%s", metrics.String())

@@ -70,8 +70,9 @@ func newFixture(t *testing.T) *fixture {
 		open: func(ctx context.Context, s config.Store, pageSize int) (inventory.Store, error) {
 			return f.stores[s.Name], nil
 		},
-		now:    func() time.Time { return time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC) },
-		margin: time.Second,
+		identify: func(context.Context) *state.Identity { return starter },
+		now:      func() time.Time { return time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC) },
+		margin:   time.Second,
 	}
 	return f
 }
@@ -110,6 +111,9 @@ func s3Removed(bucket, key, at string) string {
 	return fmt.Sprintf(`{"Records":[{"eventSource":"aws:s3","eventTime":%q,"eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":%q},"object":{"key":%q}}}]}`, at, bucket, key)
 }
 
+// starter is the identity the function runs as.
+var starter = &state.Identity{AWS: &state.AWSIdentity{Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/parityproof-verify/fn", UserID: "AROA:verify"}}
+
 func TestRunThenRejudgeIdempotently(t *testing.T) {
 	f := newFixture(t)
 	var run RunAnswer
@@ -122,6 +126,23 @@ func TestRunThenRejudgeIdempotently(t *testing.T) {
 	}
 	if !run.Done || run.Counts == nil || run.Counts.Verdicts[ledger.Verified] != 4 || !strings.HasSuffix(run.Report, "/reports/"+run.RunID+"/report.json") {
 		t.Fatalf("run answer: %s", out)
+	}
+	// Who began the run (the function's identity) is in its record and
+	// its report.
+	for _, name := range []string{"state/runs/" + run.RunID + "/run.json", "reports/" + run.RunID + "/report.json"} {
+		b, err := os.ReadFile(filepath.Join(f.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			RanBy *state.Identity `json:"ran_by"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(starter, doc.RanBy); diff != "" {
+			t.Errorf("%s's ran_by (-want +got):\n%s", name, diff)
+		}
 	}
 	f.metrics.Reset()
 

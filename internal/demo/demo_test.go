@@ -7,8 +7,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/internal/report"
+	"github.com/parityproof/parityproof/internal/run"
+	"github.com/parityproof/parityproof/internal/state"
 )
 
 // The demo's two runs reach every verdict, with the counts its story
@@ -48,6 +52,27 @@ func TestDemoReachesEveryVerdict(t *testing.T) {
 		if _, err := report.Attest(ctx, report.FetchFile, out.Published.ReportURL); err != nil {
 			t.Errorf("run %d's report does not hold: %v", i+1, err)
 		}
+		// Who began the run: the OCI user of the demo's API key.
+		if out.Report.RanBy.IsZero() || len(out.Report.RanBy.OCI) != 1 || out.Report.RanBy.OCI[0].User != ocilocal.DefaultUser {
+			t.Errorf("run %d's report names %+v as who began it", i+1, out.Report.RanBy)
+		}
+	}
+	// A report rebuilt by someone else still names who began the run.
+	cfg, err := config.Load(res.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditor := &state.Identity{AWS: &state.AWSIdentity{Account: "210987654321", ARN: "arn:aws:iam::210987654321:user/auditor"}}
+	r, err := run.Open(ctx, run.Options{Config: cfg, Identify: func(context.Context) *state.Identity { return auditor }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := r.Publish(ctx, res.Runs[0].Report.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(res.Runs[0].Report.RanBy, rebuilt.Report.RanBy); diff != "" {
+		t.Errorf("the rebuilt report's ran_by (-want +got):\n%s", diff)
 	}
 	for _, v := range ledger.Verdicts {
 		if !seen[v] {
