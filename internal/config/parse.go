@@ -1,13 +1,8 @@
-// Package config loads parityproof's YAML configuration strictly: an
-// unknown field, a pair naming a missing store, a bad URL or size is an
-// error naming the file, the line, the field and what is wrong. Every
-// problem in a file is reported at once.
 package config
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,137 +13,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 )
-
-// Config is a validated configuration.
-type Config struct {
-	// Path is the file the configuration came from; Digest the SHA-256 of
-	// its bytes, reported with every run.
-	Path   string
-	Digest string
-	// Stores by name, and their names in the order the file gives them.
-	Stores     map[string]Store
-	StoreNames []string
-	Pairs      []Pair
-	State      Location
-	Reports    Location
-	Policy     Policy
-	Run        RunOptions
-	Notify     Notify
-}
-
-// Notify says whom to tell when a report is published.
-type Notify struct {
-	// SNSTopic is the ARN of an SNS topic that receives each report's
-	// summary and location; "" for none.
-	SNSTopic string
-	// Endpoint replaces SNS's endpoint (a local emulator).
-	Endpoint string
-}
-
-// StoreType is the kind of a store.
-type StoreType string
-
-// Kinds of store.
-const (
-	S3  StoreType = "s3"
-	OCI StoreType = "oci"
-)
-
-// Store is one store's configuration.
-type Store struct {
-	Name     string
-	Type     StoreType
-	Bucket   string
-	Prefix   string
-	Region   string
-	Endpoint string
-	// S3 only.
-	PathStyle bool
-	// OCI only.
-	Namespace  string
-	Auth       string // api_key, instance_principal or resource_principal
-	ConfigFile string // api_key only
-	Profile    string // api_key only
-}
-
-// OCI authentication methods.
-const (
-	AuthAPIKey            = "api_key"
-	AuthInstancePrincipal = "instance_principal"
-	AuthResourcePrincipal = "resource_principal"
-)
-
-// Pair is one migration: legacy stores and their target.
-type Pair struct {
-	Name   string
-	Legacy []string
-	Target string
-}
-
-// Policy holds the verification choices.
-type Policy struct {
-	// DeepVerifyBudget is the number of bytes a run may read to settle what
-	// metadata cannot; 0 means never read content.
-	DeepVerifyBudget int64
-	// AllowedTargetRegions lists the regions targets may be in; empty means
-	// any.
-	AllowedTargetRegions    []string
-	AcceptAssertedChecksums bool
-}
-
-// RunOptions tune how a run proceeds.
-type RunOptions struct {
-	// Workers is the number of shards verified at once.
-	Workers int
-	// ShardSize is the number of keys a planned shard aims at.
-	ShardSize int
-	// CheckpointEvery is the number of ledger entries between checkpoints.
-	CheckpointEvery int
-	// PageSize is the listing page size asked of stores.
-	PageSize int
-}
-
-// Defaults for what the file may leave out.
-const (
-	DefaultState           = "file://./parityproof-state"
-	DefaultReports         = "file://./parityproof-reports"
-	DefaultWorkers         = 4
-	DefaultShardSize       = 100_000
-	DefaultCheckpointEvery = 5_000
-	DefaultPageSize        = 1000
-)
-
-// Problem is one thing wrong in a configuration file.
-type Problem struct {
-	Line, Column int
-	// Field is the dotted path of the field ("stores.legacy-us.type").
-	Field   string
-	Message string
-}
-
-// Error lists every problem found in a configuration file.
-type Error struct {
-	File     string
-	Problems []Problem
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "%s", e.File)
-		if p.Line > 0 {
-			fmt.Fprintf(&b, ":%d:%d", p.Line, p.Column)
-		}
-		if p.Field != "" {
-			fmt.Fprintf(&b, ": %s", p.Field)
-		}
-		fmt.Fprintf(&b, ": %s", p.Message)
-	}
-	return b.String()
-}
 
 // Load reads and validates the configuration file at path.
 func Load(path string) (*Config, error) {
@@ -586,54 +450,4 @@ func (p *parser) run(n *yaml.Node, path string, r *RunOptions) {
 			}
 		},
 	})
-}
-
-var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KMGTP]i?B|B)?$`)
-
-// ParseSize parses a byte size: a number with an optional unit, decimal
-// (KB, MB, GB, TB, PB) or binary (KiB, MiB, GiB, TiB, PiB).
-func ParseSize(s string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return 0, fmt.Errorf("%q is not a size (a number of bytes, or with a unit such as 500MB or 1GiB)", s)
-	}
-	mult := 1.0
-	if unit := m[2]; unit != "" && unit != "B" {
-		base := 1000.0
-		if strings.Contains(unit, "i") {
-			base = 1024
-		}
-		mult = base
-		for _, u := range "KMGTP" {
-			if rune(unit[0]) == u {
-				break
-			}
-			mult *= base
-		}
-	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a size: %w", s, err)
-	}
-	total := v * mult
-	if total > 1<<62 {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	if total != float64(int64(total)) {
-		return 0, fmt.Errorf("%q is not a whole number of bytes", s)
-	}
-	return int64(total), nil
-}
-
-// ErrNotFound is wrapped by lookups of names a configuration lacks.
-var ErrNotFound = errors.New("not found")
-
-// Pair returns the pair named name.
-func (c *Config) Pair(name string) (Pair, error) {
-	for _, p := range c.Pairs {
-		if p.Name == name {
-			return p, nil
-		}
-	}
-	return Pair{}, fmt.Errorf("pair %q: %w in %s", name, ErrNotFound, c.Path)
 }
