@@ -1,8 +1,9 @@
 // Package faultproxy is a loopback HTTP proxy in front of an S3 endpoint
 // (moto_server, versitygw, ...) that injects faults into chosen requests,
 // for end-to-end and soak tests: throttling answers (429 or 503 SlowDown
-// with Retry-After), connection resets, truncated bodies, malformed XML in
-// 200 answers, and stalls.
+// with Retry-After), connection resets (before the request is forwarded,
+// or after, dropping the answer), truncated bodies, malformed XML in 200
+// answers, and stalls.
 //
 // Requests it does not fault pass unchanged: the Host header, the path
 // and query as the client escaped them, and every other header are
@@ -250,6 +251,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case KindReset:
 		p.record(fault, call)
 		resetConn(w)
+	case KindDropAnswer:
+		p.record(fault, call)
+		p.rp.ServeHTTP(&discardWriter{header: http.Header{}}, r)
+		resetConn(w)
 	case KindStall:
 		p.record(fault, call)
 		p.stall(w, r, fault.For)
@@ -347,6 +352,13 @@ func xmlEscape(s string) string {
 	xml.EscapeText(&b, []byte(s)) // fails only when the writer does
 	return b.String()
 }
+
+// discardWriter takes an answer and drops it.
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header       { return d.header }
+func (*discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (*discardWriter) WriteHeader(int)             {}
 
 // resetConn closes the client's connection with a TCP reset.
 func resetConn(w http.ResponseWriter) {

@@ -349,6 +349,26 @@ func TestResetFaultResetsTheConnection(t *testing.T) {
 	}
 }
 
+func TestDropAnswerForwardsThenResets(t *testing.T) {
+	up := newFakeS3(t)
+	p := faultproxy.Start(t, up.URL, faultproxy.Options{Rules: []faultproxy.Rule{{Method: "PUT", Fault: faultproxy.DropAnswer()}}})
+	req, _ := http.NewRequest(http.MethodPut, p.URL+"/b/k", strings.NewReader("written"))
+	_, err := newClient(t).Do(req)
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("got %v, want a connection reset", err)
+	}
+	var bodies []string
+	for _, r := range up.requests() {
+		bodies = append(bodies, r.Method+" "+string(r.Body))
+	}
+	if diff := cmp.Diff([]string{"PUT written"}, bodies); diff != "" {
+		t.Errorf("requests upstream (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"drop-answer": 1}, p.Stats().Faults); diff != "" {
+		t.Errorf("faults (-want +got):\n%s", diff)
+	}
+}
+
 func TestTruncateKeepsContentLengthAndCutsTheBody(t *testing.T) {
 	up := newFakeS3(t)
 	p := faultproxy.Start(t, up.URL, faultproxy.Options{Rules: []faultproxy.Rule{

@@ -20,6 +20,10 @@ const (
 	// KindReset closes the connection with a TCP reset (SO_LINGER 0)
 	// instead of forwarding the request.
 	KindReset Kind = "reset"
+	// KindDropAnswer forwards the request, so that it takes effect, and
+	// then closes the connection with a TCP reset instead of answering:
+	// the client cannot tell whether a write happened.
+	KindDropAnswer Kind = "drop-answer"
 	// KindTruncate forwards the request and cuts the answer's body short,
 	// keeping its Content-Length, then closes the connection.
 	KindTruncate Kind = "truncate"
@@ -33,7 +37,7 @@ const (
 )
 
 // Fault is what the proxy does to a request a [Rule] chose. Build one with
-// [SlowDown], [TooManyRequests], [Unavailable], [Reset], [Truncate],
+// [SlowDown], [TooManyRequests], [Unavailable], [Reset], [DropAnswer], [Truncate],
 // [MalformedXML] or [Stall].
 type Fault struct {
 	Kind Kind
@@ -68,6 +72,10 @@ func Unavailable(retryAfter time.Duration) Fault {
 
 // Reset closes the client's connection with a TCP reset.
 func Reset() Fault { return Fault{Kind: KindReset} }
+
+// DropAnswer forwards the request, then resets the connection instead of
+// answering.
+func DropAnswer() Fault { return Fault{Kind: KindDropAnswer} }
 
 // Truncate delivers the first keep bytes of the answer's body (at most
 // all but one), with the answer's Content-Length, and closes the
@@ -106,7 +114,7 @@ func (f Fault) validate() error {
 		if f.For < 0 {
 			return fmt.Errorf("a stall cannot last %s", f.For)
 		}
-	case KindReset, KindMalformedXML:
+	case KindReset, KindDropAnswer, KindMalformedXML:
 	default:
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
@@ -141,7 +149,8 @@ type Rule struct {
 	// KeyPrefix matches object keys that start with it, and listings whose
 	// prefix parameter starts with it.
 	KeyPrefix string
-	// Match, if set, must also accept the request.
+	// Match, if set, must also accept the request. It is called with the
+	// proxy's lock held: it must not call the proxy.
 	Match func(Call) bool
 
 	// Skip is how many matching requests pass before faults begin: the

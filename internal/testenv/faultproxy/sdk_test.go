@@ -243,6 +243,31 @@ func TestSDKConnectionResetIsRetried(t *testing.T) {
 	})
 }
 
+// TestSDKDroppedAnswerHidesAWrite shows the hazard DropAnswer exists for: a
+// conditional PutObject takes effect, its answer is lost, and the SDK's
+// retry is refused because the first attempt created the object.
+func TestSDKDroppedAnswerHidesAWrite(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, nil, faultproxy.Rule{Op: faultproxy.PutObject, Limit: 1, Fault: faultproxy.DropAnswer()})
+	_, err := f.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &f.bucket, Key: aws.String("lease"),
+		Body: strings.NewReader("holder-1"), IfNoneMatch: aws.String("*")})
+	if diff := cmp.Diff(&apiError{Status: 412, Code: "PreconditionFailed"}, classifyErr(err)); diff != "" {
+		t.Errorf("conditional PutObject whose answer was dropped: %v (-want +got):\n%s", err, diff)
+	}
+	out, err := f.direct.GetObject(ctx, &s3.GetObjectInput{Bucket: &f.bucket, Key: aws.String("lease")})
+	if err != nil {
+		t.Fatalf("the object the first attempt wrote: %v", err)
+	}
+	defer out.Body.Close()
+	if got, _ := io.ReadAll(out.Body); string(got) != "holder-1" {
+		t.Errorf("stored %q, want %q", got, "holder-1")
+	}
+	want := faultproxy.Stats{Requests: map[faultproxy.Op]int{faultproxy.PutObject: 2}, Faults: map[string]int{"drop-answer": 1}}
+	if diff := cmp.Diff(want, f.proxy.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+}
+
 func TestSDKTruncatedBodyIsDetected(t *testing.T) {
 	ctx := context.Background()
 	content := bytes.Repeat([]byte("0123456789"), 100_000)
