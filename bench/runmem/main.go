@@ -45,7 +45,9 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		pprof.StartCPUProfile(f)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
 		defer pprof.StopCPUProfile()
 	}
 	dir, err := os.MkdirTemp("", "runmem-")
@@ -87,7 +89,7 @@ run: {workers: %d, shard_size: 100000}
 			log.Panic(err)
 		}
 		elapsed := time.Since(t0)
-		json.NewEncoder(os.Stdout).Encode(map[string]any{
+		err = json.NewEncoder(os.Stdout).Encode(map[string]any{
 			"run":             i + 1,
 			"objects":         out.Report.Totals.Objects,
 			"verified":        out.Report.Totals.Verdicts["verified"],
@@ -99,6 +101,9 @@ run: {workers: %d, shard_size: 100000}
 			"ledger_sha256":   out.Report.Ledger.SHA256,
 			"exception_rows":  len(out.Report.Exceptions),
 		})
+		if err != nil {
+			log.Panic(err)
+		}
 	}
 }
 
@@ -197,7 +202,9 @@ func peakRSS() uint64 {
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(line, "VmHWM:") {
 			var kb uint64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%d", &kb)
+			if _, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%d", &kb); err != nil {
+				return 0
+			}
 			return kb << 10
 		}
 	}

@@ -64,7 +64,7 @@ func (p *progressDisplay) ShardDone(pair, shard string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
-		p.bar.Add(1)
+		_ = p.bar.Add(1) // a display: nothing to do if it fails
 	}
 }
 
@@ -82,7 +82,7 @@ func (p *progressDisplay) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
-		p.bar.Finish()
+		_ = p.bar.Finish()
 		fmt.Fprintln(p.out)
 	}
 }

@@ -46,13 +46,3 @@ func fetcher(locations []config.Location) report.Fetcher {
 		return st.Get(ctx, strings.TrimPrefix(p.Path, "/"))
 	}
 }
-
-// openLocation opens a state or reports location; a location that cannot
-// be opened is a configuration problem.
-func openLocation(ctx context.Context, loc config.Location) (storage.Store, error) {
-	st, err := storage.Open(ctx, loc)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return st, nil
-}

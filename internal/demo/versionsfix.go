@@ -31,7 +31,7 @@ func fixVersionListings(next http.Handler) http.Handler {
 			}
 		}
 		w.WriteHeader(rec.Code)
-		w.Write(body)
+		_, _ = w.Write(body) // the client went away: nothing to tell it
 	})
 }
 

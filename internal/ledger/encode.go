@@ -23,7 +23,7 @@ import (
 // encoding/json say why.
 func appendEntry(b []byte, e *Entry) ([]byte, bool) {
 	b0 := b
-	ok := true
+	var ok bool
 	b = append(b, `{"key":`...)
 	b = appendString(b, e.Key)
 	b = append(b, `,"verdict":`...)
@@ -146,7 +146,7 @@ func appendStore(b []byte, s *StoreFingerprint) ([]byte, bool) {
 	if f.Archived {
 		b = append(b, `,"archived":true`...)
 	}
-	ok := true
+	var ok bool
 	if !f.Created.IsZero() {
 		b = append(b, `,"created":`...)
 		if b, ok = appendTime(b, f.Created); !ok {

@@ -84,7 +84,7 @@ func (e *Engine) judge(s *keyState) decision {
 	t := s.target
 	targetHere := t != nil && t.Presence == inventory.Current
 	var verdict ledger.Verdict
-	var evidence ledger.Evidence = ledger.EvidenceNone
+	evidence := ledger.EvidenceNone
 	var details []string
 	allEqual := false
 

@@ -36,7 +36,9 @@ const (
 func (r *Report) CSV() ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(CSVHeader)
+	if err := w.Write(CSVHeader); err != nil {
+		return nil, fmt.Errorf("encoding exceptions.csv: %w", err)
+	}
 	for _, x := range r.Exceptions {
 		var names, presence, sizes, sums []string
 		var target *ExceptionStore
@@ -60,7 +62,9 @@ func (r *Report) CSV() ([]byte, error) {
 		for i := range row {
 			row[i] = escapeCell(row[i])
 		}
-		w.Write(row)
+		if err := w.Write(row); err != nil {
+			return nil, fmt.Errorf("encoding exceptions.csv: %w", err)
+		}
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

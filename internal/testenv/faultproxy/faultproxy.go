@@ -149,7 +149,7 @@ func New(upstream string, opts Options) (*Proxy, error) {
 	}
 	go func() {
 		defer close(p.served)
-		p.srv.Serve(ln)
+		_ = p.srv.Serve(ln) // ends with ErrServerClosed at Close
 	}()
 	return p, nil
 }
@@ -349,7 +349,7 @@ func (p *Proxy) writeStatus(w http.ResponseWriter, r *http.Request, f Fault) {
 
 func xmlEscape(s string) string {
 	var b strings.Builder
-	xml.EscapeText(&b, []byte(s)) // fails only when the writer does
+	_ = xml.EscapeText(&b, []byte(s)) // fails only when the writer does
 	return b.String()
 }
 
@@ -367,7 +367,7 @@ func resetConn(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler) // closes the connection, without a reset
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
-		tc.SetLinger(0)
+		_ = tc.SetLinger(0)
 	}
 	conn.Close()
 }
@@ -383,7 +383,7 @@ func (p *Proxy) stall(w http.ResponseWriter, r *http.Request, d time.Duration) {
 		defer t.Stop()
 		timeout = t.C
 	} else {
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body)
 	}
 	select {
 	case <-timeout:

@@ -138,7 +138,7 @@ func launch(ctx context.Context, path string, env []string, timeout time.Duratio
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", path, err)
 	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	if err := s.waitReady(ctx, timeout); err != nil {
 		s.Stop()
 		return nil, err
@@ -195,8 +195,8 @@ func (s *Server) Output() string { return s.output.String() }
 func (s *Server) Stop() {
 	s.once.Do(func() {
 		pid := s.cmd.Process.Pid
-		syscall.Kill(-pid, syscall.SIGKILL) // the group it leads
-		s.cmd.Process.Kill()                // SIGKILL by PID
+		_ = syscall.Kill(-pid, syscall.SIGKILL) // the group it leads
+		_ = s.cmd.Process.Kill()                // SIGKILL by PID
 		<-s.exited
 	})
 }
