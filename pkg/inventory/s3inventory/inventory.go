@@ -110,7 +110,9 @@ func (inv *Inventory) Manifest() Manifest { return *inv.manifest }
 // "Newest" is by last modified date; versions with equal dates (or an
 // inventory without LastModifiedDate) are ranked by the order the
 // inventory lists them, the later row winning. Inventories of current
-// versions only give Current records.
+// versions only give Current records. Archived and ArchivalState stay
+// unset: an inventory does not say whether an archived object was
+// restored.
 type Record struct {
 	inventory.Fingerprint
 	// ChecksumAlgorithm is the additional checksum algorithm the described

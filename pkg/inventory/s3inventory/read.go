@@ -77,17 +77,19 @@ func (fr *fileReader) accept(p *parsed, line int64) error {
 	if !fr.keys.Contains(logical) {
 		return nil
 	}
+	// Clones: the CSV reader's fields share one string per record, which
+	// a kept field would keep whole, past what the memory bound counts.
 	r := row{
-		key:          logical,
-		versionID:    p.versionID,
+		key:          strings.Clone(logical),
+		versionID:    strings.Clone(p.versionID),
 		latest:       p.latest,
 		deleteMarker: p.deleteMarker,
 		size:         p.size,
 		hasModified:  p.hasModified,
-		etag:         p.etag,
-		storageClass: p.storageClass,
-		encryption:   p.encryption,
-		checksumAlg:  p.checksumAlgor,
+		etag:         strings.Clone(p.etag),
+		storageClass: strings.Clone(p.storageClass),
+		encryption:   strings.Clone(p.encryption),
+		checksumAlg:  strings.Clone(p.checksumAlgor),
 		file:         fr.index,
 		line:         line,
 	}

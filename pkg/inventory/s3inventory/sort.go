@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sort"
 )
 
 // maxFanIn bounds the runs merged at once, and so the files open at once.
@@ -48,7 +49,7 @@ func (s *sorter) spill() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	slices.SortFunc(s.buf, func(a, b row) int { return compareRows(&a, &b) })
+	s.sortBuf()
 	name, err := s.writeRun(func(emit func(*row) error) error {
 		for i := range s.buf {
 			if err := emit(&s.buf[i]); err != nil {
@@ -99,7 +100,7 @@ func (s *sorter) writeRun(produce func(emit func(*row) error) error) (string, er
 // with the spilled runs without being spilled themselves. The sorter must
 // be closed after the iterator is.
 func (s *sorter) finish(ctx context.Context) (rowIter, error) {
-	slices.SortFunc(s.buf, func(a, b row) int { return compareRows(&a, &b) })
+	s.sortBuf()
 	// Merge runs maxFanIn at a time until one merge can take them all.
 	for len(s.runs)+1 > maxFanIn {
 		if err := ctx.Err(); err != nil {
@@ -143,6 +144,12 @@ func (s *sorter) finish(ctx context.Context) (rowIter, error) {
 		its = append(its, it)
 	}
 	return newMerge(its), nil
+}
+
+// sortBuf sorts the rows held. Rows are compared in place: they are too
+// big to copy at every comparison.
+func (s *sorter) sortBuf() {
+	sort.Slice(s.buf, func(i, j int) bool { return compareRows(&s.buf[i], &s.buf[j]) < 0 })
 }
 
 // close removes the spill files.
