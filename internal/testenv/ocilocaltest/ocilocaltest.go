@@ -174,7 +174,8 @@ func (e *Env) CreateBucket(t testing.TB, name string, versioned bool) {
 }
 
 // Put stores content as the object name in bucket, in one PutObject
-// changed by each of change (to set metadata, checksums, a storage tier).
+// changed by each non-nil change (to set metadata, checksums, a storage
+// tier).
 func (e *Env) Put(t testing.TB, bucket, name string, content []byte, change ...func(*objectstorage.PutObjectRequest)) objectstorage.PutObjectResponse {
 	t.Helper()
 	req := objectstorage.PutObjectRequest{
@@ -182,7 +183,9 @@ func (e *Env) Put(t testing.TB, bucket, name string, content []byte, change ...f
 		ContentLength: common.Int64(int64(len(content))), PutObjectBody: io.NopCloser(bytes.NewReader(content)),
 	}
 	for _, c := range change {
-		c(&req)
+		if c != nil {
+			c(&req)
+		}
 	}
 	resp, err := e.Client.PutObject(context.Background(), req)
 	if err != nil {
