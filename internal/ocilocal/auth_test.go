@@ -14,23 +14,25 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
 
 func TestSignatures(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
-	e.put(t, "b", "target", []byte("secret"))
-	e.put(t, "b", "other", []byte("other"))
+	e.CreateBucket(t, "b", false)
+	e.Put(t, "b", "target", []byte("secret"))
+	e.Put(t, "b", "other", []byte("other"))
 	ctx := context.Background()
-	testFP, err := ocilocal.Fingerprint(&testKey().PublicKey)
+	testFP, err := ocilocal.Fingerprint(&ocilocaltest.Key().PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
+	own := ocilocaltest.Provider(t, ocilocaltest.Key(), "") // the key the server accepts
 
 	// tamper returns a client that signs with p and lets change alter each
 	// signed request before it is sent.
 	tamper := func(p common.ConfigurationProvider, change func(*http.Request)) objectstorage.ObjectStorageClient {
-		c := newClient(t, e.srv.Endpoint, p)
+		c := e.NewClient(t, p)
 		c.HTTPClient = dispatcher(func(r *http.Request) (*http.Response, error) {
 			change(r)
 			return http.DefaultClient.Do(r)
@@ -57,28 +59,28 @@ func TestSignatures(t *testing.T) {
 		c    objectstorage.ObjectStorageClient
 		want int
 	}{
-		{"ValidSignature", get, tamper(provider(t, testKey(), ""), untouched), 0},
-		{"WrongKeyClaimingTheFingerprint", get, tamper(provider(t, otherKey(), testFP), untouched), 401},
-		{"UnknownKey", get, tamper(provider(t, otherKey(), ""), untouched), 401},
-		{"MissingAuthorization", get, tamper(provider(t, testKey(), ""), func(r *http.Request) { r.Header.Del("Authorization") }), 401},
-		{"MissingDateHeader", get, tamper(provider(t, testKey(), ""), func(r *http.Request) { r.Header.Del("Date") }), 401},
-		{"ChangedDate", get, tamper(provider(t, testKey(), ""), func(r *http.Request) {
+		{"ValidSignature", get, tamper(own, untouched), 0},
+		{"WrongKeyClaimingTheFingerprint", get, tamper(ocilocaltest.Provider(t, ocilocaltest.OtherKey(), testFP), untouched), 401},
+		{"UnknownKey", get, tamper(ocilocaltest.Provider(t, ocilocaltest.OtherKey(), ""), untouched), 401},
+		{"MissingAuthorization", get, tamper(own, func(r *http.Request) { r.Header.Del("Authorization") }), 401},
+		{"MissingDateHeader", get, tamper(own, func(r *http.Request) { r.Header.Del("Date") }), 401},
+		{"ChangedDate", get, tamper(own, func(r *http.Request) {
 			r.Header.Set("Date", time.Now().Add(time.Second*-2).UTC().Format(http.TimeFormat))
 		}), 401},
-		{"ChangedPath", get, tamper(provider(t, testKey(), ""), func(r *http.Request) {
+		{"ChangedPath", get, tamper(own, func(r *http.Request) {
 			r.URL.Path = strings.Replace(r.URL.Path, "/target", "/other", 1)
 			r.URL.RawPath = ""
 		}), 401},
-		{"ChangedQuery", get, tamper(provider(t, testKey(), ""), func(r *http.Request) { r.URL.RawQuery = "versionId=x" }), 401},
-		{"ValidBody", createBucket, tamper(provider(t, testKey(), ""), untouched), 0},
-		{"ChangedBodySameLength", createBucket, tamper(provider(t, testKey(), ""), func(r *http.Request) {
+		{"ChangedQuery", get, tamper(own, func(r *http.Request) { r.URL.RawQuery = "versionId=x" }), 401},
+		{"ValidBody", createBucket, tamper(own, untouched), 0},
+		{"ChangedBodySameLength", createBucket, tamper(own, func(r *http.Request) {
 			body, _ := io.ReadAll(r.Body)
 			body = bytes.Replace(body, []byte(`"made"`), []byte(`"evil"`), 1)
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}), 401},
-		{"BodyHeadersNotSigned", createBucket, tamper(provider(t, testKey(), ""), func(r *http.Request) {
+		{"BodyHeadersNotSigned", createBucket, tamper(own, func(r *http.Request) {
 			// Re-sign without the body headers, as a signer for GETs would.
-			common.RequestSignerExcludeBody(provider(t, testKey(), "")).Sign(r)
+			common.RequestSignerExcludeBody(own).Sign(r)
 		}), 401},
 	}
 	for _, tt := range tests {
@@ -92,7 +94,7 @@ func TestSignatures(t *testing.T) {
 
 	// Rejected requests did not act: the bucket made by ValidBody is the
 	// only new one, and "evil" does not exist.
-	_, err = e.client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: e.ns, BucketName: common.String("evil")})
+	_, err = e.Client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: e.ns, BucketName: common.String("evil")})
 	if diff := cmp.Diff(statusCode{404, "BucketNotFound"}, statusOf(t, err)); diff != "" {
 		t.Errorf("bucket from a tampered body (-want +got):\n%s", diff)
 	}
@@ -102,11 +104,11 @@ func TestStaleDateIsRejected(t *testing.T) {
 	clock := &fakeClock{}
 	e := start(t, ocilocal.Options{Now: clock.now})
 	ctx := context.Background()
-	if _, err := e.client.GetNamespace(ctx, objectstorage.GetNamespaceRequest{}); err != nil {
+	if _, err := e.Client.GetNamespace(ctx, objectstorage.GetNamespaceRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	clock.advance(6 * time.Minute) // the real service allows 5
-	_, err := e.client.GetNamespace(ctx, objectstorage.GetNamespaceRequest{})
+	_, err := e.Client.GetNamespace(ctx, objectstorage.GetNamespaceRequest{})
 	if diff := cmp.Diff(statusCode{401, "NotAuthenticated"}, statusOf(t, err)); diff != "" {
 		t.Errorf("request dated 6 minutes before the server's clock (-want +got):\n%s", diff)
 	}
@@ -114,14 +116,14 @@ func TestStaleDateIsRejected(t *testing.T) {
 
 func TestHeadNotFoundHasEmptyBody(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	for _, path := range []string{"/n/ocilocal/b/b/o/absent", "/n/ocilocal/b/nobucket/o/absent", "/n/ocilocal/b/nobucket"} {
-		req, err := http.NewRequest(http.MethodHead, e.srv.Endpoint+path, nil)
+		req, err := http.NewRequest(http.MethodHead, e.Endpoint+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-		if err := common.DefaultRequestSigner(provider(t, testKey(), "")).Sign(req); err != nil {
+		if err := common.DefaultRequestSigner(ocilocaltest.Provider(t, ocilocaltest.Key(), "")).Sign(req); err != nil {
 			t.Fatal(err)
 		}
 		resp, err := http.DefaultClient.Do(req)

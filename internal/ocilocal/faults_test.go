@@ -14,15 +14,16 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
 
 func TestFaultsAreSeenByTheClient(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
-	e.put(t, "b", "o", []byte("content"))
+	e.CreateBucket(t, "b", false)
+	e.Put(t, "b", "o", []byte("content"))
 	ctx := context.Background()
 	get := func() error {
-		resp, err := e.client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("o")})
+		resp, err := e.Client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("o")})
 		if err == nil {
 			resp.Content.Close()
 		}
@@ -43,8 +44,8 @@ func TestFaultsAreSeenByTheClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.faults.Operations = []string{"GetObject"}
-			e.srv.SetFaults(tt.faults)
-			defer e.srv.SetFaults(ocilocal.Faults{})
+			e.Server.SetFaults(tt.faults)
+			defer e.Server.SetFaults(ocilocal.Faults{})
 			for range 2 {
 				if diff := cmp.Diff(tt.want, statusOf(t, get())); diff != "" {
 					t.Errorf("GetObject (-want +got):\n%s", diff)
@@ -57,15 +58,15 @@ func TestFaultsAreSeenByTheClient(t *testing.T) {
 			total.TooManyRequests += tt.stats.TooManyRequests
 			total.InternalError += tt.stats.InternalError
 			total.ServiceUnavailable += tt.stats.ServiceUnavailable
-			if diff := cmp.Diff(total, e.srv.FaultStats()); diff != "" {
+			if diff := cmp.Diff(total, e.Server.FaultStats()); diff != "" {
 				t.Errorf("fault counts (-want +got):\n%s", diff)
 			}
 		})
 	}
 
 	t.Run("ConnectionReset", func(t *testing.T) {
-		e.srv.SetFaults(ocilocal.Faults{ResetRate: 1})
-		defer e.srv.SetFaults(ocilocal.Faults{})
+		e.Server.SetFaults(ocilocal.Faults{ResetRate: 1})
+		defer e.Server.SetFaults(ocilocal.Faults{})
 		err := get()
 		if err == nil {
 			t.Fatal("GetObject over a reset connection succeeded")
@@ -76,7 +77,7 @@ func TestFaultsAreSeenByTheClient(t *testing.T) {
 		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("a reset connection gave %v, want a connection reset or EOF", err)
 		}
-		if e.srv.FaultStats().Resets == 0 {
+		if e.Server.FaultStats().Resets == 0 {
 			t.Error("no reset counted")
 		}
 	})
@@ -84,24 +85,24 @@ func TestFaultsAreSeenByTheClient(t *testing.T) {
 	t.Run("Latency", func(t *testing.T) {
 		// A latency far longer than the test: the request is cancelled once
 		// the server reports holding it, so nothing depends on timing.
-		e.srv.SetFaults(ocilocal.Faults{Latency: 1 << 62})
-		defer e.srv.SetFaults(ocilocal.Faults{})
-		before := e.srv.FaultStats().Delayed
+		e.Server.SetFaults(ocilocal.Faults{Latency: 1 << 62})
+		defer e.Server.SetFaults(ocilocal.Faults{})
+		before := e.Server.FaultStats().Delayed
 		ctx, cancel := context.WithCancel(ctx)
 		go func() {
-			for e.srv.FaultStats().Delayed == before {
+			for e.Server.FaultStats().Delayed == before {
 				time.Sleep(time.Millisecond) // polling, not timing
 			}
 			cancel()
 		}()
 		// A raw signed request: the SDK's Retry races with itself when a
 		// context is cancelled mid-call.
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.Endpoint+"/n/", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.Endpoint+"/n/", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-		if err := common.DefaultRequestSigner(provider(t, testKey(), "")).Sign(req); err != nil {
+		if err := common.DefaultRequestSigner(ocilocaltest.Provider(t, ocilocaltest.Key(), "")).Sign(req); err != nil {
 			t.Fatal(err)
 		}
 		resp, err := http.DefaultClient.Do(req)
@@ -111,15 +112,15 @@ func TestFaultsAreSeenByTheClient(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("delayed request: got %v, want context.Canceled", err)
 		}
-		if diff := cmp.Diff(before+1, e.srv.FaultStats().Delayed); diff != "" {
+		if diff := cmp.Diff(before+1, e.Server.FaultStats().Delayed); diff != "" {
 			t.Errorf("delayed requests (-want +got):\n%s", diff)
 		}
 	})
 
 	t.Run("SeededDrawsRepeat", func(t *testing.T) {
 		run := func() []int {
-			e.srv.SetFaults(ocilocal.Faults{Rate429: 0.3, Rate503: 0.3, Seed: 42, Operations: []string{"GetObject"}})
-			defer e.srv.SetFaults(ocilocal.Faults{})
+			e.Server.SetFaults(ocilocal.Faults{Rate429: 0.3, Rate503: 0.3, Seed: 42, Operations: []string{"GetObject"}})
+			defer e.Server.SetFaults(ocilocal.Faults{})
 			var got []int
 			for range 20 {
 				s, _ := status(t, get())

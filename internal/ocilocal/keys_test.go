@@ -13,10 +13,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
 
 func TestFingerprintIsMD5OfDER(t *testing.T) {
-	der, err := x509.MarshalPKIXPublicKey(&testKey().PublicKey)
+	der, err := x509.MarshalPKIXPublicKey(&ocilocaltest.Key().PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func TestFingerprintIsMD5OfDER(t *testing.T) {
 	for _, b := range sum {
 		pairs = append(pairs, hex.EncodeToString([]byte{b}))
 	}
-	got, err := ocilocal.Fingerprint(&testKey().PublicKey)
+	got, err := ocilocal.Fingerprint(&ocilocaltest.Key().PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestFingerprintIsMD5OfDER(t *testing.T) {
 }
 
 func TestParsePublicKeyPEM(t *testing.T) {
-	k := testKey()
+	k := ocilocaltest.Key()
 	pkix, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k)
 	for name, block := range map[string]*pem.Block{
@@ -61,7 +62,7 @@ func TestParsePublicKeyPEM(t *testing.T) {
 
 func TestWriteConfig(t *testing.T) {
 	dir := t.TempDir()
-	path, err := ocilocal.WriteConfig(dir, testKey(), ocilocal.Profile{Name: "LOCAL"})
+	path, err := ocilocal.WriteConfig(dir, ocilocaltest.Key(), ocilocal.Profile{Name: "LOCAL"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,17 +70,17 @@ func TestWriteConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp, _ := ocilocal.Fingerprint(&testKey().PublicKey)
+	fp, _ := ocilocal.Fingerprint(&ocilocaltest.Key().PublicKey)
 	want := "[LOCAL]\nuser=" + ocilocal.DefaultUser + "\nfingerprint=" + fp + "\ntenancy=" + ocilocal.DefaultTenancy +
 		"\nregion=" + ocilocal.DefaultRegion + "\nkey_file=" + filepath.Join(dir, "key.pem") + "\n"
 	if diff := cmp.Diff(want, string(config)); diff != "" {
 		t.Errorf("config file (-want +got):\n%s", diff)
 	}
 	pub, err := ocilocal.ReadPublicKeyFile(filepath.Join(dir, "key.pem"))
-	if err != nil || !pub.Equal(&testKey().PublicKey) {
+	if err != nil || !pub.Equal(&ocilocaltest.Key().PublicKey) {
 		t.Errorf("key file does not hold the key: %v", err)
 	}
-	if _, err := ocilocal.WriteConfig(filepath.Join(dir, "a=b"), testKey(), ocilocal.Profile{}); err == nil {
+	if _, err := ocilocal.WriteConfig(filepath.Join(dir, "a=b"), ocilocaltest.Key(), ocilocal.Profile{}); err == nil {
 		t.Error("a key path with '=' was written into a config file the SDK would misread")
 	}
 }

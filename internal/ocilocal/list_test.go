@@ -19,7 +19,7 @@ func (e *env) pageThrough(t *testing.T, req objectstorage.ListObjectsRequest) []
 	t.Helper()
 	var pages [][]string
 	for range 1000 {
-		resp, err := e.client.ListObjects(context.Background(), req)
+		resp, err := e.Client.ListObjects(context.Background(), req)
 		if err != nil {
 			t.Fatalf("listing %+v: %v", req, err)
 		}
@@ -53,14 +53,14 @@ func chunks(names []string, n int) [][]string {
 
 func TestListObjectsPaginationIsExact(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	var names []string
 	for i := range 25 {
 		names = append(names, fmt.Sprintf("k/%02d", i))
 	}
 	names = append(names, "a", "k/10/sub", "k/10 space", "z")
 	for _, n := range names {
-		e.put(t, "b", n, []byte(n))
+		e.Put(t, "b", n, []byte(n))
 	}
 	slices.Sort(names)
 	within := func(start, end string) []string {
@@ -105,9 +105,9 @@ func TestListObjectsPaginationIsExact(t *testing.T) {
 
 func TestListObjectsDelimiter(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	for _, n := range []string{"a/1", "a/2", "b", "c/d/e", "c/f"} {
-		e.put(t, "b", n, []byte(n))
+		e.Put(t, "b", n, []byte(n))
 	}
 	tests := []struct {
 		name   string
@@ -132,9 +132,9 @@ func TestListObjectsDelimiter(t *testing.T) {
 
 func TestListObjectsFields(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
-	put := e.put(t, "b", "one", []byte("one"))
-	resp, err := e.client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"),
+	e.CreateBucket(t, "b", false)
+	put := e.Put(t, "b", "one", []byte("one"))
+	resp, err := e.Client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"),
 		Fields: common.String("name,size,etag,md5,timeCreated,timeModified,storageTier,archivalState")})
 	if err != nil {
 		t.Fatal(err)
@@ -152,11 +152,11 @@ func TestListObjectsFields(t *testing.T) {
 		t.Errorf("listing with every field (-want +got):\n%s", diff)
 	}
 
-	_, err = e.client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Fields: common.String("name,colour")})
+	_, err = e.Client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Fields: common.String("name,colour")})
 	if diff := cmp.Diff(statusCode{400, "InvalidParameter"}, statusOf(t, err)); diff != "" {
 		t.Errorf("listing with an unknown field (-want +got):\n%s", diff)
 	}
-	_, err = e.client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Limit: common.Int(1001)})
+	_, err = e.Client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Limit: common.Int(1001)})
 	if diff := cmp.Diff(statusCode{400, "InvalidParameter"}, statusOf(t, err)); diff != "" {
 		t.Errorf("listing with limit 1001 (-want +got):\n%s", diff)
 	}

@@ -22,7 +22,7 @@ import (
 func (e *env) upload(t *testing.T, bucket, name string, alg objectstorage.CreateMultipartUploadOpcChecksumAlgorithmEnum, parts ...[]byte) objectstorage.CommitMultipartUploadResponse {
 	t.Helper()
 	ctx := context.Background()
-	up, err := e.client.CreateMultipartUpload(ctx, objectstorage.CreateMultipartUploadRequest{
+	up, err := e.Client.CreateMultipartUpload(ctx, objectstorage.CreateMultipartUploadRequest{
 		NamespaceName: e.ns, BucketName: common.String(bucket), OpcChecksumAlgorithm: alg,
 		CreateMultipartUploadDetails: objectstorage.CreateMultipartUploadDetails{Object: common.String(name), Metadata: map[string]string{"opc-meta-source": "test"}},
 	})
@@ -40,7 +40,7 @@ func (e *env) upload(t *testing.T, bucket, name string, alg objectstorage.Create
 		if alg != "" {
 			req.OpcChecksumAlgorithm = objectstorage.UploadPartOpcChecksumAlgorithmEnum(alg)
 		}
-		resp, err := e.client.UploadPart(ctx, req)
+		resp, err := e.Client.UploadPart(ctx, req)
 		if err != nil {
 			t.Fatalf("uploading part %d of %q: %v", i+1, name, err)
 		}
@@ -49,7 +49,7 @@ func (e *env) upload(t *testing.T, bucket, name string, alg objectstorage.Create
 		}
 		commit = append(commit, objectstorage.CommitMultipartUploadPartDetails{PartNum: common.Int(i + 1), Etag: resp.ETag})
 	}
-	resp, err := e.client.CommitMultipartUpload(ctx, objectstorage.CommitMultipartUploadRequest{
+	resp, err := e.Client.CommitMultipartUpload(ctx, objectstorage.CommitMultipartUploadRequest{
 		NamespaceName: e.ns, BucketName: common.String(bucket), ObjectName: common.String(name), UploadId: up.UploadId,
 		CommitMultipartUploadDetails: objectstorage.CommitMultipartUploadDetails{PartsToCommit: commit},
 	})
@@ -73,7 +73,7 @@ func independentMultipartMD5(parts ...[]byte) string {
 
 func TestMultipartUpload(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	ctx := context.Background()
 	parts := [][]byte{bytes.Repeat([]byte("a"), 1000), bytes.Repeat([]byte("b"), 1000), []byte("tail")}
 	whole := bytes.Join(parts, nil)
@@ -91,10 +91,10 @@ func TestMultipartUpload(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("head of a multipart object (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(string(whole), string(e.get(t, "b", "multi/part object"))); diff != "" {
+	if diff := cmp.Diff(string(whole), string(e.Get(t, "b", "multi/part object"))); diff != "" {
 		t.Errorf("content (-want +got):\n%s", diff)
 	}
-	resp, err := e.client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"),
+	resp, err := e.Client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"),
 		ObjectName: common.String("multi/part object"), Range: common.String("bytes=995-2001")})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +104,7 @@ func TestMultipartUpload(t *testing.T) {
 	if diff := cmp.Diff(string(whole[995:2002]), string(across)); diff != "" {
 		t.Errorf("range across parts (-want +got):\n%s", diff)
 	}
-	list, err := e.client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Fields: common.String("md5,size")})
+	list, err := e.Client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Fields: common.String("md5,size")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestMultipartUpload(t *testing.T) {
 
 func TestMultipartChecksums(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	parts := [][]byte{[]byte("first part "), []byte("second part")}
 	whole := bytes.Join(parts, nil)
 
@@ -147,12 +147,12 @@ func TestMultipartChecksums(t *testing.T) {
 
 func TestMultipartListAndAbort(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	ctx := context.Background()
 	bkt := common.String("b")
 	var ids []string
 	for _, name := range []string{"x", "y"} {
-		up, err := e.client.CreateMultipartUpload(ctx, objectstorage.CreateMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt,
+		up, err := e.Client.CreateMultipartUpload(ctx, objectstorage.CreateMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt,
 			CreateMultipartUploadDetails: objectstorage.CreateMultipartUploadDetails{Object: common.String(name)}})
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +160,7 @@ func TestMultipartListAndAbort(t *testing.T) {
 		ids = append(ids, *up.UploadId)
 	}
 	for n := 1; n <= 3; n++ {
-		_, err := e.client.UploadPart(ctx, objectstorage.UploadPartRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("x"),
+		_, err := e.Client.UploadPart(ctx, objectstorage.UploadPartRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("x"),
 			UploadId: &ids[0], UploadPartNum: common.Int(n), ContentLength: common.Int64(1), UploadPartBody: io.NopCloser(bytes.NewReader([]byte{byte('0' + n)}))})
 		if err != nil {
 			t.Fatal(err)
@@ -171,7 +171,7 @@ func TestMultipartListAndAbort(t *testing.T) {
 		var out []string
 		req := objectstorage.ListMultipartUploadsRequest{NamespaceName: e.ns, BucketName: bkt, Limit: common.Int(1)}
 		for {
-			resp, err := e.client.ListMultipartUploads(ctx, req)
+			resp, err := e.Client.ListMultipartUploads(ctx, req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestMultipartListAndAbort(t *testing.T) {
 	var nums []int
 	req := objectstorage.ListMultipartUploadPartsRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("x"), UploadId: &ids[0], Limit: common.Int(2)}
 	for {
-		resp, err := e.client.ListMultipartUploadParts(ctx, req)
+		resp, err := e.Client.ListMultipartUploadParts(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,13 +210,13 @@ func TestMultipartListAndAbort(t *testing.T) {
 		t.Errorf("parts, two per page (-want +got):\n%s", diff)
 	}
 
-	if _, err := e.client.AbortMultipartUpload(ctx, objectstorage.AbortMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("x"), UploadId: &ids[0]}); err != nil {
+	if _, err := e.Client.AbortMultipartUpload(ctx, objectstorage.AbortMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("x"), UploadId: &ids[0]}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"y/" + ids[1]}, uploads()); diff != "" {
 		t.Errorf("uploads after abort (-want +got):\n%s", diff)
 	}
-	_, err := e.client.ListMultipartUploadParts(ctx, req)
+	_, err := e.Client.ListMultipartUploadParts(ctx, req)
 	if diff := cmp.Diff(statusCode{404, "NoSuchUpload"}, statusOf(t, err)); diff != "" {
 		t.Errorf("parts of an aborted upload (-want +got):\n%s", diff)
 	}
@@ -224,15 +224,15 @@ func TestMultipartListAndAbort(t *testing.T) {
 
 func TestCommitRejectsWrongParts(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	ctx := context.Background()
 	bkt := common.String("b")
-	up, err := e.client.CreateMultipartUpload(ctx, objectstorage.CreateMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt,
+	up, err := e.Client.CreateMultipartUpload(ctx, objectstorage.CreateMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt,
 		CreateMultipartUploadDetails: objectstorage.CreateMultipartUploadDetails{Object: common.String("o")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	part, err := e.client.UploadPart(ctx, objectstorage.UploadPartRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("o"),
+	part, err := e.Client.UploadPart(ctx, objectstorage.UploadPartRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("o"),
 		UploadId: up.UploadId, UploadPartNum: common.Int(1), ContentLength: common.Int64(1), UploadPartBody: io.NopCloser(bytes.NewReader([]byte("p")))})
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +241,7 @@ func TestCommitRejectsWrongParts(t *testing.T) {
 		"WrongETag":   {{PartNum: common.Int(1), Etag: common.String("nope")}},
 		"MissingPart": {{PartNum: common.Int(1), Etag: part.ETag}, {PartNum: common.Int(2), Etag: part.ETag}},
 	} {
-		_, err := e.client.CommitMultipartUpload(ctx, objectstorage.CommitMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("o"),
+		_, err := e.Client.CommitMultipartUpload(ctx, objectstorage.CommitMultipartUploadRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("o"),
 			UploadId: up.UploadId, CommitMultipartUploadDetails: objectstorage.CommitMultipartUploadDetails{PartsToCommit: parts}})
 		if diff := cmp.Diff(statusCode{400, "InvalidUploadPart"}, statusOf(t, err)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", name, diff)

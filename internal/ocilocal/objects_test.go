@@ -20,6 +20,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 	"github.com/parityproof/parityproof/pkg/inventory/inventorytest"
 )
 
@@ -34,7 +35,7 @@ func TestNamespaceAndBuckets(t *testing.T) {
 	e := start(t, ocilocal.Options{Namespace: "acme"})
 	ctx := context.Background()
 
-	ns, err := e.client.GetNamespace(ctx, objectstorage.GetNamespaceRequest{})
+	ns, err := e.Client.GetNamespace(ctx, objectstorage.GetNamespaceRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,23 +43,23 @@ func TestNamespaceAndBuckets(t *testing.T) {
 		t.Errorf("namespace (-want +got):\n%s", diff)
 	}
 
-	e.createBucket(t, "plain", false)
-	e.createBucket(t, "versioned", true)
-	_, err = e.client.CreateBucket(ctx, objectstorage.CreateBucketRequest{NamespaceName: e.ns, CreateBucketDetails: objectstorage.CreateBucketDetails{
+	e.CreateBucket(t, "plain", false)
+	e.CreateBucket(t, "versioned", true)
+	_, err = e.Client.CreateBucket(ctx, objectstorage.CreateBucketRequest{NamespaceName: e.ns, CreateBucketDetails: objectstorage.CreateBucketDetails{
 		Name: common.String("plain"), CompartmentId: common.String("c"),
 	}})
 	if diff := cmp.Diff(statusCode{409, "BucketAlreadyExists"}, statusOf(t, err)); diff != "" {
 		t.Errorf("creating a bucket twice (-want +got):\n%s", diff)
 	}
 
-	got, err := e.client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
+	got, err := e.Client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"acme", "versioned", "Enabled"}, []string{*got.Namespace, *got.Name, string(got.Versioning)}); diff != "" {
 		t.Errorf("GetBucket (-want +got):\n%s", diff)
 	}
-	head, err := e.client.HeadBucket(ctx, objectstorage.HeadBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
+	head, err := e.Client.HeadBucket(ctx, objectstorage.HeadBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestNamespaceAndBuckets(t *testing.T) {
 		t.Errorf("HeadBucket ETag (-want +got):\n%s", diff)
 	}
 
-	upd, err := e.client.UpdateBucket(ctx, objectstorage.UpdateBucketRequest{NamespaceName: e.ns, BucketName: common.String("plain"),
+	upd, err := e.Client.UpdateBucket(ctx, objectstorage.UpdateBucketRequest{NamespaceName: e.ns, BucketName: common.String("plain"),
 		UpdateBucketDetails: objectstorage.UpdateBucketDetails{Versioning: objectstorage.UpdateBucketDetailsVersioningEnabled}})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestNamespaceAndBuckets(t *testing.T) {
 		t.Errorf("UpdateBucket versioning (-want +got):\n%s", diff)
 	}
 
-	list, err := e.client.ListBuckets(ctx, objectstorage.ListBucketsRequest{NamespaceName: e.ns, CompartmentId: common.String("ocid1.compartment.oc1..test")})
+	list, err := e.Client.ListBuckets(ctx, objectstorage.ListBucketsRequest{NamespaceName: e.ns, CompartmentId: common.String(ocilocaltest.Compartment)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,20 +88,20 @@ func TestNamespaceAndBuckets(t *testing.T) {
 		t.Errorf("ListBuckets (-want +got):\n%s", diff)
 	}
 
-	e.put(t, "plain", "x", []byte("x"))
-	_, err = e.client.DeleteBucket(ctx, objectstorage.DeleteBucketRequest{NamespaceName: e.ns, BucketName: common.String("plain")})
+	e.Put(t, "plain", "x", []byte("x"))
+	_, err = e.Client.DeleteBucket(ctx, objectstorage.DeleteBucketRequest{NamespaceName: e.ns, BucketName: common.String("plain")})
 	if diff := cmp.Diff(statusCode{409, "BucketNotEmpty"}, statusOf(t, err)); diff != "" {
 		t.Errorf("deleting a bucket that is not empty (-want +got):\n%s", diff)
 	}
-	_, err = e.client.DeleteBucket(ctx, objectstorage.DeleteBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
+	_, err = e.Client.DeleteBucket(ctx, objectstorage.DeleteBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
+	_, err = e.Client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: e.ns, BucketName: common.String("versioned")})
 	if diff := cmp.Diff(statusCode{404, "BucketNotFound"}, statusOf(t, err)); diff != "" {
 		t.Errorf("GetBucket after delete (-want +got):\n%s", diff)
 	}
-	_, err = e.client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: common.String("other"), BucketName: common.String("plain")})
+	_, err = e.Client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: common.String("other"), BucketName: common.String("plain")})
 	if diff := cmp.Diff(statusCode{404, "NamespaceNotFound"}, statusOf(t, err)); diff != "" {
 		t.Errorf("GetBucket in another namespace (-want +got):\n%s", diff)
 	}
@@ -122,7 +123,7 @@ type objectView struct {
 
 func (e *env) head(t *testing.T, bucket, name string) (objectView, error) {
 	t.Helper()
-	h, err := e.client.HeadObject(context.Background(), objectstorage.HeadObjectRequest{NamespaceName: e.ns, BucketName: common.String(bucket), ObjectName: common.String(name)})
+	h, err := e.Client.HeadObject(context.Background(), objectstorage.HeadObjectRequest{NamespaceName: e.ns, BucketName: common.String(bucket), ObjectName: common.String(name)})
 	if err != nil {
 		return objectView{}, err
 	}
@@ -146,12 +147,12 @@ func (e *env) head(t *testing.T, bucket, name string) (objectView, error) {
 
 func TestObjectRoundTripSpecialNames(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	ctx := context.Background()
 	names := append(slices.Clone(inventorytest.SpecialKeys), "q?x=1&y=2#frag", "pct%2Fslash", "sp ace+plus")
 	for i, name := range names {
 		content := []byte(fmt.Sprintf("content %d of %q", i, name))
-		_, err := e.client.PutObject(ctx, objectstorage.PutObjectRequest{
+		_, err := e.Client.PutObject(ctx, objectstorage.PutObjectRequest{
 			NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name),
 			ContentLength: common.Int64(int64(len(content))), PutObjectBody: io.NopCloser(bytes.NewReader(content)),
 			ContentMD5: common.String(md5b64(content)),
@@ -168,7 +169,7 @@ func TestObjectRoundTripSpecialNames(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("head %q (-want +got):\n%s", name, diff)
 		}
-		if diff := cmp.Diff(string(content), string(e.get(t, "b", name))); diff != "" {
+		if diff := cmp.Diff(string(content), string(e.Get(t, "b", name))); diff != "" {
 			t.Errorf("get %q (-want +got):\n%s", name, diff)
 		}
 		for _, r := range []struct{ header, want string }{
@@ -177,7 +178,7 @@ func TestObjectRoundTripSpecialNames(t *testing.T) {
 			{"bytes=-4", string(content[len(content)-4:])},
 			{"bytes=2-100000", string(content[2:])},
 		} {
-			resp, err := e.client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name), Range: common.String(r.header)})
+			resp, err := e.Client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name), Range: common.String(r.header)})
 			if err != nil {
 				t.Fatalf("get %q %s: %v", name, r.header, err)
 			}
@@ -189,7 +190,7 @@ func TestObjectRoundTripSpecialNames(t *testing.T) {
 		}
 	}
 
-	list, err := e.client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b")})
+	list, err := e.Client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestObjectRoundTripSpecialNames(t *testing.T) {
 	}
 
 	for _, name := range names {
-		if _, err := e.client.DeleteObject(ctx, objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name)}); err != nil {
+		if _, err := e.Client.DeleteObject(ctx, objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name)}); err != nil {
 			t.Fatalf("delete %q: %v", name, err)
 		}
 		_, err := e.head(t, "b", name)
@@ -214,7 +215,7 @@ func TestObjectRoundTripSpecialNames(t *testing.T) {
 			// The SDK reports BadErrorResponse because a HEAD 404 has no body.
 			t.Errorf("head %q after delete (-want +got):\n%s", name, diff)
 		}
-		_, err = e.client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name)})
+		_, err = e.Client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name)})
 		if diff := cmp.Diff(statusCode{404, "ObjectNotFound"}, statusOf(t, err)); diff != "" {
 			t.Errorf("get %q after delete (-want +got):\n%s", name, diff)
 		}
@@ -223,9 +224,9 @@ func TestObjectRoundTripSpecialNames(t *testing.T) {
 
 func TestRangeNotSatisfiable(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
-	e.put(t, "b", "ten", []byte("0123456789"))
-	_, err := e.client.GetObject(context.Background(), objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("ten"), Range: common.String("bytes=10-")})
+	e.CreateBucket(t, "b", false)
+	e.Put(t, "b", "ten", []byte("0123456789"))
+	_, err := e.Client.GetObject(context.Background(), objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("ten"), Range: common.String("bytes=10-")})
 	if diff := cmp.Diff(statusCode{416, "InvalidRange"}, statusOf(t, err)); diff != "" {
 		t.Errorf("range past the end (-want +got):\n%s", diff)
 	}
@@ -233,7 +234,7 @@ func TestRangeNotSatisfiable(t *testing.T) {
 
 func TestPutChecksums(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	ctx := context.Background()
 	content := []byte("the quick brown fox jumps over the lazy dog")
 	crc := crc32.Checksum(content, crc32.MakeTable(crc32.Castagnoli))
@@ -252,7 +253,7 @@ func TestPutChecksums(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.alg), func(t *testing.T) {
 			name := "obj-" + string(tt.alg)
-			resp, err := e.client.PutObject(ctx, objectstorage.PutObjectRequest{
+			resp, err := e.Client.PutObject(ctx, objectstorage.PutObjectRequest{
 				NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String(name),
 				ContentLength: common.Int64(int64(len(content))), PutObjectBody: io.NopCloser(bytes.NewReader(content)),
 				OpcChecksumAlgorithm: tt.alg,
@@ -283,7 +284,7 @@ func TestPutChecksums(t *testing.T) {
 		} {
 			req.NamespaceName, req.BucketName, req.ObjectName = e.ns, common.String("b"), common.String("rejected")
 			req.ContentLength, req.PutObjectBody = common.Int64(int64(len(content))), io.NopCloser(bytes.NewReader(content))
-			_, err := e.client.PutObject(ctx, req)
+			_, err := e.Client.PutObject(ctx, req)
 			if s, _ := status(t, err); s != 400 {
 				t.Errorf("put with a wrong checksum: status %d, want 400 (%v)", s, err)
 			}
@@ -296,10 +297,10 @@ func TestPutChecksums(t *testing.T) {
 
 func TestArchiveNeedsRestore(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	ctx := context.Background()
 	content := []byte("cold data")
-	_, err := e.client.PutObject(ctx, objectstorage.PutObjectRequest{
+	_, err := e.Client.PutObject(ctx, objectstorage.PutObjectRequest{
 		NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("cold"),
 		ContentLength: common.Int64(int64(len(content))), PutObjectBody: io.NopCloser(bytes.NewReader(content)),
 		StorageTier: objectstorage.PutObjectStorageTierArchive,
@@ -314,11 +315,11 @@ func TestArchiveNeedsRestore(t *testing.T) {
 	if diff := cmp.Diff([]string{"Archive", "Archived"}, []string{got.StorageTier, got.ArchivalState}); diff != "" {
 		t.Errorf("head of an archived object (-want +got):\n%s", diff)
 	}
-	_, err = e.client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("cold")})
+	_, err = e.Client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("cold")})
 	if diff := cmp.Diff(statusCode{409, "NotRestored"}, statusOf(t, err)); diff != "" {
 		t.Errorf("get of an archived object (-want +got):\n%s", diff)
 	}
-	list, err := e.client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Fields: common.String("storageTier,archivalState")})
+	list, err := e.Client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Fields: common.String("storageTier,archivalState")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestArchiveNeedsRestore(t *testing.T) {
 		t.Errorf("listing of an archived object (-want +got):\n%s", diff)
 	}
 
-	_, err = e.client.RestoreObjects(ctx, objectstorage.RestoreObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"),
+	_, err = e.Client.RestoreObjects(ctx, objectstorage.RestoreObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"),
 		RestoreObjectsDetails: objectstorage.RestoreObjectsDetails{ObjectName: common.String("cold"), Hours: common.Int(2)}})
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +335,7 @@ func TestArchiveNeedsRestore(t *testing.T) {
 	if got, _ := e.head(t, "b", "cold"); got.ArchivalState != "Restored" {
 		t.Errorf("archival state after restore = %q, want Restored", got.ArchivalState)
 	}
-	if diff := cmp.Diff(string(content), string(e.get(t, "b", "cold"))); diff != "" {
+	if diff := cmp.Diff(string(content), string(e.Get(t, "b", "cold"))); diff != "" {
 		t.Errorf("content after restore (-want +got):\n%s", diff)
 	}
 }
@@ -342,9 +343,9 @@ func TestArchiveNeedsRestore(t *testing.T) {
 func TestRestoreTakesTime(t *testing.T) {
 	clock := &fakeClock{}
 	e := start(t, ocilocal.Options{RestoreDelay: 2 * time.Minute, Now: clock.now})
-	e.createBucket(t, "b", false)
+	e.CreateBucket(t, "b", false)
 	ctx := context.Background()
-	_, err := e.client.PutObject(ctx, objectstorage.PutObjectRequest{
+	_, err := e.Client.PutObject(ctx, objectstorage.PutObjectRequest{
 		NamespaceName: e.ns, BucketName: common.String("b"), ObjectName: common.String("cold"),
 		ContentLength: common.Int64(1), PutObjectBody: io.NopCloser(strings.NewReader("c")),
 		StorageTier: objectstorage.PutObjectStorageTierArchive,
@@ -352,7 +353,7 @@ func TestRestoreTakesTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client.RestoreObjects(ctx, objectstorage.RestoreObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"),
+	if _, err := e.Client.RestoreObjects(ctx, objectstorage.RestoreObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"),
 		RestoreObjectsDetails: objectstorage.RestoreObjectsDetails{ObjectName: common.String("cold")}}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package ocilocal_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,16 +27,16 @@ func (e *env) snapshot(t *testing.T, bucket string) snapshot {
 	t.Helper()
 	ctx := context.Background()
 	s := snapshot{Objects: map[string]string{}, Content: map[string]string{}}
-	list, err := e.client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String(bucket), Fields: common.String("etag,md5,size")})
+	list, err := e.Client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String(bucket), Fields: common.String("etag,md5,size")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range list.Objects {
 		s.Objects[*o.Name] = fmt.Sprintf("%s %s %d", *o.Etag, *o.Md5, *o.Size)
-		s.Content[*o.Name] = string(e.get(t, bucket, *o.Name))
+		s.Content[*o.Name] = string(e.Get(t, bucket, *o.Name))
 	}
 	s.Versions, _ = e.versions(t, bucket, 1000)
-	ups, err := e.client.ListMultipartUploads(ctx, objectstorage.ListMultipartUploadsRequest{NamespaceName: e.ns, BucketName: common.String(bucket)})
+	ups, err := e.Client.ListMultipartUploads(ctx, objectstorage.ListMultipartUploadsRequest{NamespaceName: e.ns, BucketName: common.String(bucket)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,39 +46,30 @@ func (e *env) snapshot(t *testing.T, bucket string) snapshot {
 
 func TestRestartWithDataDirKeepsObjects(t *testing.T) {
 	dir := t.TempDir()
-	opts := ocilocal.Options{DataDir: dir, Keys: []*rsa.PublicKey{&testKey().PublicKey}}
-	first, err := ocilocal.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{srv: first, client: newClient(t, first.Endpoint, provider(t, testKey(), "")), ns: common.String(first.Namespace())}
-	e.createBucket(t, "keep", true)
-	e.put(t, "keep", "single", []byte("one piece"))
-	e.put(t, "keep", "over/written", []byte("old"))
-	e.put(t, "keep", "over/written", []byte("new"))
-	e.put(t, "keep", "gone", []byte("deleted later"))
-	if _, err := e.client.DeleteObject(context.Background(), objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: common.String("keep"), ObjectName: common.String("gone")}); err != nil {
+	opts := ocilocal.Options{DataDir: dir}
+	e := start(t, opts)
+	e.CreateBucket(t, "keep", true)
+	e.Put(t, "keep", "single", []byte("one piece"))
+	e.Put(t, "keep", "over/written", []byte("old"))
+	e.Put(t, "keep", "over/written", []byte("new"))
+	e.Put(t, "keep", "gone", []byte("deleted later"))
+	if _, err := e.Client.DeleteObject(context.Background(), objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: common.String("keep"), ObjectName: common.String("gone")}); err != nil {
 		t.Fatal(err)
 	}
 	e.upload(t, "keep", "multi", "", []byte("part one, "), []byte("part two"))
-	if _, err := e.client.CreateMultipartUpload(context.Background(), objectstorage.CreateMultipartUploadRequest{NamespaceName: e.ns, BucketName: common.String("keep"),
+	if _, err := e.Client.CreateMultipartUpload(context.Background(), objectstorage.CreateMultipartUploadRequest{NamespaceName: e.ns, BucketName: common.String("keep"),
 		CreateMultipartUploadDetails: objectstorage.CreateMultipartUploadDetails{Object: common.String("unfinished")}}); err != nil {
 		t.Fatal(err)
 	}
 	before := e.snapshot(t, "keep")
-	if err := first.Close(); err != nil {
+	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "journal.jsonl")); err != nil {
 		t.Fatalf("no journal in the data dir: %v", err)
 	}
 
-	second, err := ocilocal.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { second.Close() })
-	e = &env{srv: second, client: newClient(t, second.Endpoint, provider(t, testKey(), "")), ns: common.String(second.Namespace())}
+	e = start(t, opts)
 	after := e.snapshot(t, "keep")
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("bucket after a restart (-before +after):\n%s", diff)

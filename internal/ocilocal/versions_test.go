@@ -24,7 +24,7 @@ func (e *env) versions(t *testing.T, bucket string, limit int) ([]versionView, [
 	var ids []string
 	req := objectstorage.ListObjectVersionsRequest{NamespaceName: e.ns, BucketName: common.String(bucket), Limit: common.Int(limit), Fields: objectstorage.ListObjectVersionsFieldsSize}
 	for range 100 {
-		resp, err := e.client.ListObjectVersions(context.Background(), req)
+		resp, err := e.Client.ListObjectVersions(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,13 +50,13 @@ func (e *env) versions(t *testing.T, bucket string, limit int) ([]versionView, [
 
 func TestVersioning(t *testing.T) {
 	e := start(t, ocilocal.Options{})
-	e.createBucket(t, "v", true)
+	e.CreateBucket(t, "v", true)
 	ctx := context.Background()
 	bkt := common.String("v")
-	e.put(t, "v", "doc", []byte("one"))
-	e.put(t, "v", "doc", []byte("two!"))
-	e.put(t, "v", "other", []byte("x"))
-	del, err := e.client.DeleteObject(ctx, objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc")})
+	e.Put(t, "v", "doc", []byte("one"))
+	e.Put(t, "v", "doc", []byte("two!"))
+	e.Put(t, "v", "other", []byte("x"))
+	del, err := e.Client.DeleteObject(ctx, objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,18 +73,18 @@ func TestVersioning(t *testing.T) {
 	}
 	_, ids := e.versions(t, "v", 1000)
 
-	list, err := e.client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: bkt})
+	list, err := e.Client.ListObjects(ctx, objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: bkt})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(1, len(list.Objects)); diff != "" {
 		t.Errorf("ListObjects shows only current objects (-want +got):\n%s", diff)
 	}
-	_, err = e.client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc")})
+	_, err = e.Client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc")})
 	if diff := cmp.Diff(statusCode{404, "ObjectNotFound"}, statusOf(t, err)); diff != "" {
 		t.Errorf("get behind a delete marker (-want +got):\n%s", diff)
 	}
-	old, err := e.client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc"), VersionId: &ids[2]})
+	old, err := e.Client.GetObject(ctx, objectstorage.GetObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc"), VersionId: &ids[2]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,10 +94,10 @@ func TestVersioning(t *testing.T) {
 	}
 
 	// Deleting the marker by its version id makes "two!" current again.
-	if _, err := e.client.DeleteObject(ctx, objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc"), VersionId: &ids[0]}); err != nil {
+	if _, err := e.Client.DeleteObject(ctx, objectstorage.DeleteObjectRequest{NamespaceName: e.ns, BucketName: bkt, ObjectName: common.String("doc"), VersionId: &ids[0]}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff("two!", string(e.get(t, "v", "doc"))); diff != "" {
+	if diff := cmp.Diff("two!", string(e.Get(t, "v", "doc"))); diff != "" {
 		t.Errorf("current content after removing the delete marker (-want +got):\n%s", diff)
 	}
 }

@@ -1,114 +1,28 @@
-package storage
+package storage_test
 
 import (
 	"context"
-	"crypto/rsa"
-	"errors"
-	"io"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-
 	"github.com/google/go-cmp/cmp"
-	"github.com/oracle/oci-go-sdk/v65/common"
-	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/storage/storagetest"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
-	"github.com/parityproof/parityproof/pkg/inventory/oci"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
-
-// testStore is what every Store must do.
-func testStore(t *testing.T, st Store) {
-	t.Helper()
-	ctx := context.Background()
-	names := []string{"latest.json", "runs/r1/run.json", "runs/r1/ledger/p/0001/part-000001.jsonl.gz", "runs/r2/run.json", "runs/r1/uni été + #.json"}
-	for _, n := range names {
-		if err := st.Put(ctx, n, strings.NewReader("content of "+n), PutOptions{ContentType: "application/json"}); err != nil {
-			t.Fatalf("Put(%q): %v", n, err)
-		}
-	}
-	if err := st.Put(ctx, "latest.json", strings.NewReader("replaced"), PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for n, want := range map[string]string{"latest.json": "replaced", "runs/r1/uni été + #.json": "content of runs/r1/uni été + #.json"} {
-		rc, err := st.Get(ctx, n)
-		if err != nil {
-			t.Fatalf("Get(%q): %v", n, err)
-		}
-		got, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil || string(got) != want {
-			t.Errorf("Get(%q) = %q, %v; want %q", n, got, err, want)
-		}
-	}
-	got, err := st.List(ctx, "runs/r1/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"runs/r1/ledger/p/0001/part-000001.jsonl.gz", "runs/r1/run.json", "runs/r1/uni été + #.json"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("List (-want +got):\n%s", diff)
-	}
-	if _, err := st.Get(ctx, "runs/none.json"); !errors.Is(err, ErrNotExist) {
-		t.Errorf("Get of a missing name: %v, want ErrNotExist", err)
-	}
-}
-
-func TestDirConformance(t *testing.T) {
-	d, err := NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	testStore(t, d)
-}
-
-var (
-	keyOnce sync.Once
-	key     *rsa.PrivateKey
-)
-
-func TestOCIConformance(t *testing.T) {
-	keyOnce.Do(func() {
-		var err error
-		if key, err = ocilocal.GenerateKey(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	srv, err := ocilocal.Start(ocilocal.Options{Namespace: "acme", Keys: []*rsa.PublicKey{&key.PublicKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	configFile, err := ocilocal.WriteConfig(t.TempDir(), key, ocilocal.Profile{Name: "LOCAL", Region: "us-ashburn-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := oci.Config{Name: "reports", Namespace: "acme", Bucket: "reports", Prefix: "pp/", Region: "us-ashburn-1",
-		Endpoint: srv.Endpoint, ConfigFile: configFile, Profile: "LOCAL", DisableCircuitBreaker: true}
-	client, _, err := oci.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateBucket(context.Background(), objectstorage.CreateBucketRequest{NamespaceName: common.String("acme"),
-		CreateBucketDetails: objectstorage.CreateBucketDetails{Name: common.String("reports"), CompartmentId: common.String("ocid1.compartment.oc1..test")}}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := NewOCI(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testStore(t, st)
-	if diff := cmp.Diff("oci://reports@acme/pp/latest.json", st.URL("latest.json")); diff != "" {
-		t.Error(diff)
-	}
-}
 
 var moto motoserver.Shared
 
@@ -119,19 +33,97 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// manyNames is one name more than a page of an S3 or OCI listing holds.
+const manyNames = 1001
+
+// open opens the store at loc, failing t if it cannot.
+func open(t *testing.T, loc config.Location) storage.Store {
+	t.Helper()
+	st, err := storage.Open(context.Background(), loc)
+	if err != nil {
+		t.Fatalf("opening %s: %v", loc, err)
+	}
+	return st
+}
+
+func TestDirConformance(t *testing.T) {
+	storagetest.Run(t, storagetest.Harness{
+		NewPlace: func(t *testing.T) func(string) storage.Store {
+			root := t.TempDir()
+			return func(sub string) storage.Store {
+				dir := filepath.Join(root, filepath.FromSlash(sub))
+				return open(t, config.Location{Raw: "file://" + dir, Scheme: "file", Dir: dir})
+			}
+		},
+		InvalidNames: []string{"", "/abs", "..", "../escape", "a/../../secret", "a//b", "a/./b", "trailing/", ".hidden", "a/.b"},
+		ManyNames:    manyNames,
+	})
+}
+
+// seedClient is an unmodified SDK client of moto, to make buckets with.
+func seedClient(srv *motoserver.Server) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       motoserver.Region,
+		BaseEndpoint: aws.String(srv.URL),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(motoserver.AccessKeyID, motoserver.SecretAccessKey, ""),
+	})
+}
+
+// buckets numbers the buckets of the S3 and OCI places.
+var buckets atomic.Int64
+
 func TestS3Conformance(t *testing.T) {
 	srv := moto.Get(t)
-	ctx := context.Background()
-	st, err := NewS3(ctx, S3Location{Bucket: "pp-state", Prefix: "pp/", Region: "us-east-1", Endpoint: srv.URL, PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
+	seed := seedClient(srv)
+	storagetest.Run(t, storagetest.Harness{
+		NewPlace: func(t *testing.T) func(string) storage.Store {
+			bucket := fmt.Sprintf("pp-place-%d", buckets.Add(1))
+			if _, err := seed.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+				t.Fatalf("creating bucket %s: %v", bucket, err)
+			}
+			return func(sub string) storage.Store { return open(t, s3Location(srv, bucket, sub)) }
+		},
+		ManyNames: manyNames,
+	})
+}
+
+func s3Location(srv *motoserver.Server, bucket, prefix string) config.Location {
+	return config.Location{Raw: "s3://" + bucket + "/" + prefix, Scheme: "s3", Bucket: bucket, Prefix: prefix,
+		Region: motoserver.Region, Endpoint: srv.URL, PathStyle: true}
+}
+
+func ociLocation(env *ocilocaltest.Env, bucket, prefix string) config.Location {
+	return config.Location{Raw: "oci://" + bucket + "@" + env.Namespace + "/" + prefix, Scheme: "oci",
+		Bucket: bucket, Namespace: env.Namespace, Prefix: prefix, Region: env.Region, Endpoint: env.Endpoint,
+		Auth: config.AuthAPIKey, ConfigFile: env.ConfigFile, Profile: env.Profile}
+}
+
+func TestOCIConformance(t *testing.T) {
+	env := ocilocaltest.Start(t, ocilocaltest.Options{Profile: "LOCAL"})
+	storagetest.Run(t, storagetest.Harness{
+		NewPlace: func(t *testing.T) func(string) storage.Store {
+			bucket := fmt.Sprintf("pp-place-%d", buckets.Add(1))
+			env.CreateBucket(t, bucket, false)
+			return func(sub string) storage.Store { return open(t, ociLocation(env, bucket, sub)) }
+		},
+		ManyNames: manyNames,
+	})
+}
+
+// URLs say where a name is, in the location's own syntax.
+func TestURLs(t *testing.T) {
+	dir := t.TempDir()
+	env := ocilocaltest.Start(t, ocilocaltest.Options{Server: ocilocal.Options{Namespace: "acme"}})
+	env.CreateBucket(t, "reports", false)
+	got := []string{
+		open(t, config.Location{Raw: "file://" + dir, Scheme: "file", Dir: dir}).URL("runs/r1/run.json"),
+		open(t, s3Location(moto.Get(t), "pp-state", "pp/")).URL("latest.json"),
+		open(t, ociLocation(env, "reports", "pp/")).URL("latest.json"),
 	}
-	if _, err := st.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("pp-state")}); err != nil {
-		t.Fatal(err)
-	}
-	testStore(t, st)
-	if diff := cmp.Diff("s3://pp-state/pp/latest.json", st.URL("latest.json")); diff != "" {
-		t.Error(diff)
+	want := []string{"file://" + filepath.ToSlash(dir) + "/runs/r1/run.json", "s3://pp-state/pp/latest.json", "oci://reports@acme/pp/latest.json"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("URLs (-want +got):\n%s", diff)
 	}
 }
 
@@ -139,20 +131,18 @@ func TestS3Conformance(t *testing.T) {
 func TestS3ObjectLockRetention(t *testing.T) {
 	srv := moto.Get(t)
 	ctx := context.Background()
-	st, err := NewS3(ctx, S3Location{Bucket: "pp-reports", Region: "us-east-1", Endpoint: srv.URL, PathStyle: true})
-	if err != nil {
+	seed := seedClient(srv)
+	if _, err := seed.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("pp-reports"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("pp-reports"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
-		t.Fatal(err)
-	}
+	st := open(t, s3Location(srv, "pp-reports", ""))
 	until := time.Date(2033, 11, 28, 0, 0, 0, 0, time.UTC)
-	if err := st.Put(ctx, "run/report.json", strings.NewReader("{}"), PutOptions{RetainUntil: until}); err != nil {
+	if err := st.Put(ctx, "run/report.json", strings.NewReader("{}"), storage.PutOptions{RetainUntil: until}); err != nil {
 		t.Fatal(err)
 	}
 	// The SDK read no date from moto's GetObjectRetention answer; the
 	// HEAD carries the same retention.
-	got, err := st.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("pp-reports"), Key: aws.String("run/report.json")})
+	got, err := seed.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("pp-reports"), Key: aws.String("run/report.json")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,13 @@ func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) e
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
+	// No SDK call starts under a done context: the SDK's common.Retry then
+	// returns a variable its goroutine is still writing (a data race). A
+	// context cancelled during a call stays exposed until calls go through
+	// ociclient's guard.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), err)
+	}
 	req := objectstorage.PutObjectRequest{
 		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
 		ContentLength: common.Int64(int64(len(body))), PutObjectBody: io.NopCloser(bytes.NewReader(body)),
@@ -57,6 +64,9 @@ func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) e
 
 // Get implements Store.
 func (s *OCI) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil { // no SDK call under a done context: see Put
+		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
+	}
 	resp, err := s.client.GetObject(ctx, objectstorage.GetObjectRequest{
 		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name), RequestMetadata: s.meta(),
 	})
@@ -74,6 +84,9 @@ func (s *OCI) List(ctx context.Context, prefix string) ([]string, error) {
 	var names []string
 	var start *string
 	for {
+		if err := ctx.Err(); err != nil { // no SDK call under a done context: see Put
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
+		}
 		resp, err := s.client.ListObjects(ctx, objectstorage.ListObjectsRequest{
 			NamespaceName: &s.namespace, BucketName: &s.bucket, Prefix: common.String(s.prefix + prefix),
 			Start: start, Limit: common.Int(1000), RequestMetadata: s.meta(),

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -57,9 +58,19 @@ func NewDir(root string) (*Dir, error) {
 	return &Dir{root: root}, nil
 }
 
+// path returns the file that holds name. A name is kept exactly or
+// refused: it is relative and clean (no empty, "." or ".." segment, no
+// leading or trailing slash), which also keeps it inside the folder, and no
+// segment starts with "." (those are the store's temporary files, which
+// List does not show).
 func (d *Dir) path(name string) (string, error) {
-	if name == "" || strings.HasPrefix(name, "/") || slices.Contains(strings.Split(name, "/"), "..") {
-		return "", fmt.Errorf("invalid storage name %q", name)
+	if name == "" {
+		return "", errors.New("invalid storage name: empty")
+	}
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "" || strings.HasPrefix(seg, ".") {
+			return "", fmt.Errorf("invalid storage name %q: a file location takes relative, clean names whose segments do not start with a dot", name)
+		}
 	}
 	return filepath.Join(d.root, filepath.FromSlash(name)), nil
 }
@@ -72,7 +83,7 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader, _ PutOptions) e
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", d.URL(name), err)
 	}
 	dir := filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -105,30 +116,55 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader, _ PutOptions) e
 	return nil
 }
 
-// Get implements Store.
+// Get implements Store. Reads of the file stop when ctx is done. A folder
+// (with or without a trailing slash), or a name below a file, holds nothing.
 func (d *Dir) Get(ctx context.Context, name string) (io.ReadCloser, error) {
-	p, err := d.path(name)
+	folder := strings.HasSuffix(name, "/")
+	p, err := d.path(strings.TrimSuffix(name, "/"))
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", d.URL(name), err)
+	}
+	if folder {
+		return nil, fmt.Errorf("reading %s: a folder: %w", d.URL(name), ErrNotExist)
+	}
 	f, err := os.Open(p)
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, fmt.Errorf("reading %s: %w", d.URL(name), ErrNotExist)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", d.URL(name), err)
 	}
-	return f, nil
+	if fi, err := f.Stat(); err != nil || fi.IsDir() {
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", d.URL(name), err)
+		}
+		return nil, fmt.Errorf("reading %s: a folder: %w", d.URL(name), ErrNotExist)
+	}
+	return contextFile{contextReader{ctx, f}, f}, nil
 }
 
-// List implements Store.
+// List implements Store. Files and folders whose names start with a dot
+// (the temporary files of Put among them) are not listed.
 func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	var names []string
 	err := filepath.WalkDir(d.root, func(p string, e os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if strings.HasPrefix(e.Name(), ".") && p != d.root {
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if e.IsDir() {
 			return nil
 		}
 		rel, err := filepath.Rel(d.root, p)
@@ -167,3 +203,11 @@ func (c contextReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// contextFile is a file opened by Get, read under its context.
+type contextFile struct {
+	contextReader
+	f *os.File
+}
+
+func (c contextFile) Close() error { return c.f.Close() }

@@ -16,7 +16,7 @@ import (
 func benchFixture(b *testing.B, n int) *fixture {
 	f := newFixtureTB(b, false)
 	for i := range n {
-		f.putTB(b, prefix+fmt.Sprintf("obj/%07d", i), []byte{byte(i)})
+		f.put(b, prefix+fmt.Sprintf("obj/%07d", i), []byte{byte(i)}, nil)
 	}
 	return f
 }
@@ -65,7 +65,7 @@ func BenchmarkList(b *testing.B) {
 func BenchmarkListPrefetch(b *testing.B) {
 	const n = 2000
 	f := benchFixture(b, n)
-	f.srv.SetFaults(ocilocal.Faults{Latency: 5 * time.Millisecond, Operations: []string{"ListObjects"}})
+	f.Server.SetFaults(ocilocal.Faults{Latency: 5 * time.Millisecond, Operations: []string{"ListObjects"}})
 	s := f.storeTB(b, func(c *oci.Config) { c.PageSize = 100 })
 	b.ResetTimer()
 	for range b.N {

@@ -15,6 +15,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
 )
@@ -22,17 +23,17 @@ import (
 func TestErrorsNameTheStore(t *testing.T) {
 	f := newFixture(t, false)
 	dir := t.TempDir()
-	testFP, err := ocilocal.Fingerprint(&testKey().PublicKey)
+	testFP, err := ocilocal.Fingerprint(&ocilocaltest.Key().PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A config that claims testKey's fingerprint but holds another key.
-	wrongKey, err := ocilocal.WriteConfig(filepath.Join(dir, "wrong"), otherKey(), ocilocal.Profile{Fingerprint: testFP})
+	wrongKey, err := ocilocal.WriteConfig(filepath.Join(dir, "wrong"), ocilocaltest.OtherKey(), ocilocal.Profile{Fingerprint: testFP})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A config whose key file is not a key.
-	badKey, err := ocilocal.WriteConfig(filepath.Join(dir, "bad"), testKey(), ocilocal.Profile{})
+	badKey, err := ocilocal.WriteConfig(filepath.Join(dir, "bad"), ocilocaltest.Key(), ocilocal.Profile{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestMissingBucketIsNotAMissingKey(t *testing.T) {
 		t.Fatalf("head of an absent key: got %v, want ErrNotFound", err)
 	}
 	f.deleteObject(t, prefix+"k", nil)
-	if _, err := f.client.DeleteBucket(ctx, objectstorage.DeleteBucketRequest{NamespaceName: f.ns, BucketName: common.String(bucket)}); err != nil {
+	if _, err := f.Client.DeleteBucket(ctx, objectstorage.DeleteBucketRequest{NamespaceName: f.ns, BucketName: common.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
 	for name, do := range map[string]func() error{
@@ -137,11 +138,11 @@ func TestRegion(t *testing.T) {
 func TestPKCS8KeyFile(t *testing.T) {
 	f := newFixture(t, false)
 	dir := t.TempDir()
-	configFile, err := ocilocal.WriteConfig(dir, testKey(), ocilocal.Profile{})
+	configFile, err := ocilocal.WriteConfig(dir, ocilocaltest.Key(), ocilocal.Profile{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(testKey())
+	der, err := x509.MarshalPKCS8PrivateKey(ocilocaltest.Key())
 	if err != nil {
 		t.Fatal(err)
 	}

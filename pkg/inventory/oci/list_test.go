@@ -42,7 +42,7 @@ func TestListingPrefetchesTheNextPage(t *testing.T) {
 	s := f.store(t, func(c *oci.Config) { c.PageSize = 1 })
 	l := s.List(context.Background(), inventory.KeyRange{})
 	defer l.Close()
-	lists := func() int64 { return f.srv.Requests("ListObjects") }
+	lists := func() int64 { return f.Server.Requests("ListObjects") }
 	if _, err := l.NextPage(); err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +94,9 @@ func TestListingClosedEarlyStopsFetching(t *testing.T) {
 	if _, err := l.NextPage(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the prefetch", func() bool { return f.srv.Requests("ListObjects") == 2 })
+	waitFor(t, "the prefetch", func() bool { return f.Server.Requests("ListObjects") == 2 })
 	l.Close() // waits for the fetching goroutine to end
-	if diff := cmp.Diff(int64(2), f.srv.Requests("ListObjects")); diff != "" {
+	if diff := cmp.Diff(int64(2), f.Server.Requests("ListObjects")); diff != "" {
 		t.Errorf("list requests after closing (-want +got):\n%s", diff)
 	}
 }
@@ -109,17 +109,17 @@ func TestRetries(t *testing.T) {
 	s := f.store(t, retrying)
 	ctx := context.Background()
 
-	f.srv.SetFaults(ocilocal.Faults{Rate503: 1, Operations: []string{"ListObjects"}})
+	f.Server.SetFaults(ocilocal.Faults{Rate503: 1, Operations: []string{"ListObjects"}})
 	_, err := inventory.Collect(s.List(ctx, inventory.KeyRange{}))
 	if err == nil {
 		t.Fatal("listing succeeded through a service that always answers 503")
 	}
-	if diff := cmp.Diff([]int64{3, 3}, []int64{f.srv.Requests("ListObjects"), f.srv.FaultStats().ServiceUnavailable}); diff != "" {
+	if diff := cmp.Diff([]int64{3, 3}, []int64{f.Server.Requests("ListObjects"), f.Server.FaultStats().ServiceUnavailable}); diff != "" {
 		t.Errorf("requests and 503s for one listing with 3 attempts (-want +got):\n%s", diff)
 	}
 
 	// Throttling and resets half the time: the retries absorb them.
-	f.srv.SetFaults(ocilocal.Faults{Rate429: 0.3, ResetRate: 0.2, Seed: 7, Operations: []string{"ListObjects", "HeadObject"}})
+	f.Server.SetFaults(ocilocal.Faults{Rate429: 0.3, ResetRate: 0.2, Seed: 7, Operations: []string{"ListObjects", "HeadObject"}})
 	s = f.store(t, func(c *oci.Config) { retrying(c); c.MaxAttempts, c.PageSize = 20, 1 })
 	fps, err := inventory.Collect(s.List(ctx, inventory.KeyRange{}))
 	if err != nil {
@@ -133,12 +133,12 @@ func TestRetries(t *testing.T) {
 			t.Errorf("head %q through faults: %v", fp.Key, err)
 		}
 	}
-	if st := f.srv.FaultStats(); st.TooManyRequests == 0 || st.Resets == 0 {
+	if st := f.Server.FaultStats(); st.TooManyRequests == 0 || st.Resets == 0 {
 		t.Errorf("the faults were not exercised: %+v", st)
 	}
 
 	// Without retries, the first fault is the caller's.
-	f.srv.SetFaults(ocilocal.Faults{Rate429: 1, Operations: []string{"HeadObject"}})
+	f.Server.SetFaults(ocilocal.Faults{Rate429: 1, Operations: []string{"HeadObject"}})
 	s = f.store(t, nil)
 	if _, err := s.Head(ctx, "k00"); err == nil {
 		t.Error("head through a 429 without retries succeeded")

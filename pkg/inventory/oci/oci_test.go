@@ -185,7 +185,7 @@ func TestVersionedListingFoldsVersions(t *testing.T) {
 	f.deleteObject(t, prefix+"marker-only", nil)
 
 	// Remove marker-only's data version, leaving its delete marker alone.
-	vs, err := f.client.ListObjectVersions(context.Background(), objectstorage.ListObjectVersionsRequest{
+	vs, err := f.Client.ListObjectVersions(context.Background(), objectstorage.ListObjectVersionsRequest{
 		NamespaceName: f.ns, BucketName: common.String(bucket), Prefix: common.String(prefix + "marker-only")})
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +243,7 @@ func TestArchivedObjectNeedsRestore(t *testing.T) {
 	if diff := cmp.Diff([]any{"Archive", "Archived", true}, []any{fp.StorageTier, fp.ArchivalState, fp.Archived}); diff != "" {
 		t.Errorf("head before restore (-want +got):\n%s", diff)
 	}
-	if _, err := f.client.RestoreObjects(ctx, objectstorage.RestoreObjectsRequest{NamespaceName: f.ns, BucketName: common.String(bucket),
+	if _, err := f.Client.RestoreObjects(ctx, objectstorage.RestoreObjectsRequest{NamespaceName: f.ns, BucketName: common.String(bucket),
 		RestoreObjectsDetails: objectstorage.RestoreObjectsDetails{ObjectName: common.String(prefix + "cold")}}); err != nil {
 		t.Fatal(err)
 	}
