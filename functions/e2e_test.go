@@ -54,6 +54,7 @@ import (
 	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
 
 // RIEVersion is the emulator's version, as the Go module proxy serves it.
@@ -272,28 +273,8 @@ func newWorld(t *testing.T) *world {
 	creds, hc := w.awsOptions()
 	w.s3 = s3.New(s3.Options{Region: motoserver.Region, BaseEndpoint: aws.String(w.moto.URL), UsePathStyle: true,
 		Credentials: credentials.StaticCredentialsProvider{Value: creds}, HTTPClient: hc})
-	var err error
-	if w.key, err = ocilocal.GenerateKey(); err != nil {
-		t.Fatal(err)
-	}
-	if w.oci, err = ocilocal.Start(ocilocal.Options{Namespace: ociNS, Keys: []*rsa.PublicKey{&w.key.PublicKey}}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.oci.Close() })
-	ociConfig, err := ocilocal.WriteConfig(t.TempDir(), w.key, ocilocal.Profile{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := common.ConfigurationProviderFromFileWithProfile(ociConfig, "DEFAULT", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.ociCl, err = objectstorage.NewObjectStorageClientWithConfigurationProvider(p); err != nil {
-		t.Fatal(err)
-	}
-	noRetry := common.NoRetryPolicy()
-	w.ociCl.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry})
-	w.ociCl.Host = w.oci.Endpoint
+	oci := ocilocaltest.Start(t, ocilocaltest.Options{Server: ocilocal.Options{Namespace: ociNS}})
+	w.oci, w.ociCl, w.key = oci.Server, oci.Client, ocilocaltest.Key()
 	if _, err := w.ociCl.CreateBucket(ctx, objectstorage.CreateBucketRequest{NamespaceName: common.String(ociNS),
 		CreateBucketDetails: objectstorage.CreateBucketDetails{Name: common.String(ociBucket), CompartmentId: common.String("ocid1.compartment.oc1..e2e")}}); err != nil {
 		t.Fatal(err)

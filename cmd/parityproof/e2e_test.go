@@ -40,6 +40,7 @@ import (
 	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/internal/report"
 	"github.com/parityproof/parityproof/internal/state"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
 )
 
@@ -98,29 +99,8 @@ func newE2E(t *testing.T) *e2e {
 		Credentials: credentials.StaticCredentialsProvider{Value: aws.Credentials{AccessKeyID: motoserver.AccessKeyID, SecretAccessKey: motoserver.SecretAccessKey}},
 		HTTPClient:  &http.Client{},
 	})
-	key, err := ocilocal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ociKey = key
-	e.oci, err = ocilocal.Start(ocilocal.Options{Namespace: e2eNS, Keys: []*rsa.PublicKey{&key.PublicKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.oci.Close() })
-	if e.ociConfig, err = ocilocal.WriteConfig(t.TempDir(), key, ocilocal.Profile{Name: "E2E", Region: "us-ashburn-1"}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := common.ConfigurationProviderFromFileWithProfile(e.ociConfig, "E2E", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.ociClient, err = objectstorage.NewObjectStorageClientWithConfigurationProvider(p); err != nil {
-		t.Fatal(err)
-	}
-	noRetry := common.NoRetryPolicy()
-	e.ociClient.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry})
-	e.ociClient.Host = e.oci.Endpoint
+	oci := ocilocaltest.Start(t, ocilocaltest.Options{Server: ocilocal.Options{Namespace: e2eNS}, Profile: "E2E", Region: "us-ashburn-1"})
+	e.oci, e.ociClient, e.ociConfig, e.ociKey = oci.Server, oci.Client, oci.ConfigFile, ocilocaltest.Key()
 
 	ctx := context.Background()
 	for _, b := range []string{e2eLegacyUS, e2eLegacySG} {
@@ -461,7 +441,7 @@ func TestKilledRunResumes(t *testing.T) {
 		}
 	}
 	// Slow the target down so that kills land mid-run.
-	e.oci.Server.SetFaults(ocilocal.Faults{Latency: 15 * time.Millisecond})
+	e.oci.SetFaults(ocilocal.Faults{Latency: 15 * time.Millisecond})
 	const now = "2026-11-28T22:00:00Z"
 	extra := "run: {workers: 2, checkpoint_every: 5, page_size: 5}\n"
 
