@@ -40,8 +40,8 @@ import (
 	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/internal/report"
 	"github.com/parityproof/parityproof/internal/state"
-	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
 
 var (
