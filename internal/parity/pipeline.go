@@ -388,7 +388,7 @@ func (p *pipeline) evaluate() {
 	if p.waiters == 0 {
 		return
 	}
-	frontier := true  // every earlier key is final
+	frontier := true // every earlier key is final
 	var before int64 // what the earlier keys may still reserve
 	for k := 0; k < p.n; k++ {
 		s := p.ring[(p.head+k)%len(p.ring)]
