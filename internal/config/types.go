@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 )
 
 // Config is a validated configuration.
@@ -91,17 +92,32 @@ type RunOptions struct {
 	CheckpointEvery int
 	// PageSize is the listing page size asked of stores.
 	PageSize int
+	// HeadConcurrency is the number of HEADs and content reads one shard
+	// keeps in flight.
+	HeadConcurrency int
+	// ReadBytesInFlight bounds the bytes of the content reads one process
+	// has in flight, across its shards.
+	ReadBytesInFlight int64
 }
 
 // Defaults for what the file may leave out.
 const (
-	DefaultState           = "file://./parityproof-state"
-	DefaultReports         = "file://./parityproof-reports"
-	DefaultWorkers         = 4
-	DefaultShardSize       = 100_000
-	DefaultCheckpointEvery = 5_000
-	DefaultPageSize        = 1000
+	DefaultState             = "file://./parityproof-state"
+	DefaultReports           = "file://./parityproof-reports"
+	DefaultShardSize         = 100_000
+	DefaultCheckpointEvery   = 5_000
+	DefaultPageSize          = 1000
+	DefaultHeadConcurrency   = 32
+	DefaultReadBytesInFlight = 256 << 20
+	// MaxHeadConcurrency bounds run.head_concurrency.
+	MaxHeadConcurrency = 1024
 )
+
+// DefaultWorkers is the number of shards a process verifies at once when
+// run.workers is not set: four per CPU the process may use, at least 8 (so
+// that at least 16 listings are in flight for a pair of two stores, twice
+// rclone's default checkers) and at most 32.
+func DefaultWorkers() int { return min(32, max(8, 4*runtime.GOMAXPROCS(0))) }
 
 // Pair returns the pair named name.
 func (c *Config) Pair(name string) (Pair, error) {
