@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/oracle/oci-go-sdk/v65/common"
+
+	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
 // Cancellation. The SDK's common.Retry runs each call in a goroutine and,
@@ -37,6 +40,19 @@ func newDispatcher(next common.HTTPRequestDispatcher) dispatcher {
 		// contexts bound calls instead.
 		c := *hc
 		c.Timeout = 0
+		if w, ok := c.Transport.(*common.OciHTTPTransportWrapper); ok && w.TransportTemplate == nil {
+			// Keep the connections of every request in flight for the
+			// next, rather than two per host.
+			w.TransportTemplate = func(tc *tls.Config) (http.RoundTripper, error) {
+				t, err := common.DefaultTransport(tc)
+				if err != nil {
+					return nil, err
+				}
+				t.MaxIdleConns = max(t.MaxIdleConns, inventory.IdleConnsPerHost)
+				t.MaxIdleConnsPerHost = inventory.IdleConnsPerHost
+				return t, nil
+			}
+		}
 		next = &c
 	}
 	return dispatcher{next: next}

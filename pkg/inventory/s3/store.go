@@ -99,7 +99,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		// The client LoadDefaultConfig built already trusts AWS_CA_BUNDLE;
 		// keep it, bounding only the time to connect.
 		if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
-			httpClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout })
+			httpClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
+				WithTransportOptions(func(t *http.Transport) {
+					t.MaxIdleConns = max(t.MaxIdleConns, inventory.IdleConnsPerHost)
+					t.MaxIdleConnsPerHost = inventory.IdleConnsPerHost
+				})
 		}
 	}
 	client := awss3.NewFromConfig(awsCfg, func(so *awss3.Options) {
