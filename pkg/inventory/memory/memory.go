@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parityproof/parityproof/pkg/inventory"
@@ -41,6 +42,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	objects map[string]Object
+	samples atomic.Int64
 }
 
 // Option configures a Store.
@@ -240,3 +242,25 @@ func (s *Store) Prefixes(ctx context.Context, delimiter string) ([]string, error
 	slices.Sort(out)
 	return out, nil
 }
+
+var _ inventory.KeySampler = (*Store)(nil)
+
+// SampleKeys implements [inventory.KeySampler]. Each call counts as one
+// listing request in [Store.Samples].
+func (s *Store) SampleKeys(ctx context.Context, after string, n int) ([]string, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	s.samples.Add(1)
+	keys := s.Keys()
+	i := sort.SearchStrings(keys, after)
+	if i < len(keys) && keys[i] == after {
+		i++
+	}
+	j := min(len(keys), i+max(1, n))
+	return keys[i:j], j < len(keys), nil
+}
+
+// Samples returns the number of SampleKeys calls so far, for tests that
+// bound a planner's listing requests.
+func (s *Store) Samples() int64 { return s.samples.Load() }
