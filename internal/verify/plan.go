@@ -15,8 +15,8 @@ const maxPrefixShards = 64
 
 // plan cuts every pair into shards: along the previous run's shards when
 // there is one (splitting those that grew past twice the shard size at
-// keys its ledger gives), else along the top-level common prefixes of the
-// pair's stores.
+// keys its ledger gives), else by sampling the pair's keys
+// (planFirstRun, sampleplan.go).
 func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedPair, error) {
 	var prev *ledger.Manifest
 	if prevRunID != "" {
@@ -33,7 +33,7 @@ func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedP
 		if mp := state.FindPair(prev, pair.Name); mp != nil {
 			ranges, err = r.planFromLedger(ctx, prevRunID, mp)
 		} else {
-			ranges, err = r.planFromPrefixes(ctx, append(slices.Clone(pair.Legacy), pair.Target))
+			ranges, err = r.planFirstRun(ctx, pair)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("planning pair %s: %w", pair.Name, err)

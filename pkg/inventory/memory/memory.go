@@ -42,6 +42,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	objects map[string]Object
+	sorted  []string // the keys in byte order, nil when they changed since
 	samples atomic.Int64
 }
 
@@ -77,6 +78,9 @@ func New(name string, opts ...Option) *Store {
 func (s *Store) Set(obj Object) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.objects[obj.Listed.Key]; !ok {
+		s.sorted = nil
+	}
 	s.objects[obj.Listed.Key] = obj
 }
 
@@ -104,6 +108,9 @@ func (s *Store) Delete(key string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.objects[key]
 	delete(s.objects, key)
+	if ok {
+		s.sorted = nil
+	}
 	return ok
 }
 
@@ -252,13 +259,22 @@ func (s *Store) SampleKeys(ctx context.Context, after string, n int) ([]string, 
 		return nil, false, err
 	}
 	s.samples.Add(1)
-	keys := s.Keys()
+	s.mu.Lock()
+	if s.sorted == nil {
+		s.sorted = make([]string, 0, len(s.objects))
+		for k := range s.objects {
+			s.sorted = append(s.sorted, k)
+		}
+		slices.Sort(s.sorted)
+	}
+	keys := s.sorted
+	s.mu.Unlock()
 	i := sort.SearchStrings(keys, after)
 	if i < len(keys) && keys[i] == after {
 		i++
 	}
 	j := min(len(keys), i+max(1, n))
-	return keys[i:j], j < len(keys), nil
+	return slices.Clone(keys[i:j]), j < len(keys), nil
 }
 
 // Samples returns the number of SampleKeys calls so far, for tests that
