@@ -14,10 +14,17 @@ const summaryExceptions = 10
 // AttestCommand is the command that checks a report's digests and counts,
 // with the report's location quoted for a POSIX shell where it needs it.
 func AttestCommand(reportURL string) string {
-	return "parityproof attest verify " + shellQuote(reportURL)
+	return AttestCommandFor("parityproof", reportURL)
 }
 
-func shellQuote(s string) string {
+// AttestCommandFor is AttestCommand with another way of running
+// parityproof, such as "go run ./cmd/parityproof".
+func AttestCommandFor(program, reportURL string) string {
+	return program + " attest verify " + ShellQuote(reportURL)
+}
+
+// ShellQuote quotes s for a POSIX shell where it needs it.
+func ShellQuote(s string) string {
 	safe := s != ""
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-~", r)) {

@@ -39,6 +39,9 @@ type Options struct {
 	Logger      *slog.Logger
 	Progress    verify.Progress
 	ToolVersion string
+	// ClockNote says how Now is not the wall clock (the demo's simulated
+	// days), for the records and reports of the runs begun.
+	ClockNote string
 	// Identify says who begins a new run, for its record; nil looks it up
 	// with Identify and IdentifyOptionsFor the configuration.
 	Identify func(ctx context.Context) *state.Identity
@@ -113,7 +116,7 @@ func Open(ctx context.Context, o Options) (*Runner, error) {
 	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, state: state.New(o.State), reports: o.Reports}
 	r.verify = verify.New(verify.Options{
 		Config: o.Config, Open: o.Stores, State: r.state, Now: o.Now, Logger: o.Logger,
-		Progress: o.Progress, ToolVersion: o.ToolVersion, RanBy: r.identify,
+		Progress: o.Progress, ToolVersion: o.ToolVersion, ClockNote: o.ClockNote, RanBy: r.identify,
 	})
 	return r, nil
 }
