@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -233,6 +234,9 @@ func (r *Verifier) openStore(ctx context.Context, name string) (inventory.Store,
 	}
 	s, err := r.opts.Open(ctx, sc, r.cfg.Run.PageSize)
 	if err != nil {
+		if strings.Contains(err.Error(), name) {
+			return nil, err // the backends' errors name the store already
+		}
 		return nil, fmt.Errorf("opening store %s: %w", name, err)
 	}
 	r.stores[name] = s

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -45,7 +46,47 @@ type StoreError struct {
 }
 
 func (e *StoreError) Error() string {
-	return fmt.Sprintf("store %s (bucket %q): %v: %s: %v", e.Store, e.Bucket, e.Kind, e.Detail, e.Err)
+	msg := fmt.Sprintf("store %s (bucket %q): %v: %s", e.Store, e.Bucket, e.Kind, e.Detail)
+	if c := briefCause(e.Err); c != "" {
+		msg += " (" + c + ")"
+	}
+	return msg
+}
+
+// briefCause says in a few words what the SDK's error was — the
+// operation, then the service's code, message and request id, or the
+// network error — without the SDK's chain of wrappers.
+func briefCause(err error) string {
+	if err == nil {
+		return ""
+	}
+	var parts []string
+	var opErr *smithy.OperationError
+	if errors.As(err, &opErr) {
+		parts = append(parts, opErr.OperationName)
+	}
+	var apiErr smithy.APIError
+	var netErr *net.OpError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &apiErr):
+		s := apiErr.ErrorCode()
+		if m := apiErr.ErrorMessage(); m != "" {
+			s += ": " + m
+		}
+		var re interface{ ServiceRequestID() string }
+		if errors.As(err, &re) && re.ServiceRequestID() != "" {
+			s += "; request id " + re.ServiceRequestID()
+		}
+		parts = append(parts, s)
+	case errors.As(err, &netErr):
+		parts = append(parts, netErr.Error())
+	case errors.As(err, &dnsErr):
+		parts = append(parts, dnsErr.Error())
+	default:
+		parts = append(parts, err.Error())
+	}
+	return strings.Join(parts, ": ")
 }
 
 // Unwrap returns the kind and the underlying error.
