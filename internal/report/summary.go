@@ -103,20 +103,45 @@ func (r *Report) Summary(pub Published) []byte {
 			fmt.Fprintf(&b, "- and %d more in exceptions.csv\n", more)
 		}
 		b.WriteString("\n")
+		b.WriteString(summaryActions(r))
 	}
 	fmt.Fprintf(&b, "Run %s, %s to %s, parityproof %s", r.RunID, r.StartedAt.UTC().Format(timeFormat), r.FinishedAt.UTC().Format(timeFormat), r.ToolVersion)
 	if who := r.RanBy.String(); who != "" {
 		fmt.Fprintf(&b, ", run by %s", who)
 	}
 	fmt.Fprintf(&b, ". Configuration SHA-256 `%s`.\n\n", r.ConfigDigest)
+	if r.Clock != "" {
+		fmt.Fprintf(&b, "The run's clock is %s.\n\n", mdEscape(r.Clock))
+	}
 	if pub.HTMLURL != "" {
 		fmt.Fprintf(&b, "Report: %s  \nreport.json: %s  \nexceptions.csv: %s\n\n", pub.HTMLURL, pub.ReportURL, pub.CSVURL)
 	}
-	fmt.Fprintf(&b, "Evidence: manifest %s, SHA-256 `%s`. Check the digests and every count with:\n\n    %s\n", r.Ledger.Manifest, r.Ledger.SHA256, AttestCommand(pub.ReportURL))
+	fmt.Fprintf(&b, "Evidence: manifest %s, SHA-256 `%s`. Check the digests and every count with:\n\n    %s\n\n(In a checkout of parityproof's source without the command installed: `go run ./cmd/parityproof attest verify …`.)\n", r.Ledger.Manifest, r.Ledger.SHA256, AttestCommand(pub.ReportURL))
 	return []byte(b.String())
 }
 
 const timeFormat = "2006-01-02 15:04:05Z"
+
+// summaryActions says what to do about each exception verdict the run
+// found, worst first: who acts, what they do, when it clears.
+func summaryActions(r *Report) string {
+	var b strings.Builder
+	b.WriteString("What to do, worst first:\n\n")
+	for _, rs := range reasons {
+		v := rs.verdict
+		n := r.Totals.Verdicts[v]
+		a, ok := ActionFor(v)
+		if n == 0 || !ok || !v.IsException() {
+			continue
+		}
+		sev := ""
+		if v.Severity() == ledger.Critical {
+			sev = ", critical"
+		}
+		fmt.Fprintf(&b, "- **%s** (%s%s). Who: %s Do: %s Clears: %s\n", v, formatCount(n), sev, mdEscape(a.Who), mdEscape(a.Check), mdEscape(a.Clears))
+	}
+	return b.String() + "\n"
+}
 
 // byteTotal sums a verdict's bytes over the pairs.
 func byteTotal(r *Report, v ledger.Verdict) int64 {

@@ -369,9 +369,10 @@ func (s *Session) Eval(ctx context.Context, expr string, out any) error {
 	return nil
 }
 
-// EmulatePrint lays the page out for paper (true) or the screen (false).
+// EmulatePrint lays the page out for paper (true), or stops emulating
+// (false): the screen, and paper again when printing to PDF.
 func (s *Session) EmulatePrint(ctx context.Context, print bool) error {
-	media := "screen"
+	media := ""
 	if print {
 		media = "print"
 	}
