@@ -109,7 +109,7 @@ var (
 			}
 			return nil
 		},
-		"legacyOf":  func(x Exception) []ExceptionStore { return storesOf(x, string(ledger.Legacy)) },
+		"legacyOf": func(x Exception) []ExceptionStore { return storesOf(x, string(ledger.Legacy)) },
 		"targetOf": func(x Exception) *ExceptionStore {
 			if s := storesOf(x, string(ledger.Target)); len(s) > 0 {
 				return &s[0]
