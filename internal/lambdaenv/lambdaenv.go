@@ -24,10 +24,6 @@ package lambdaenv
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/ocikey"
 )
 
 // The environment variables Load reads.
@@ -206,13 +203,16 @@ func writeOCIKey(ctx context.Context, awsCfg aws.Config, secret string, id ociId
 	case out.SecretBinary != nil:
 		keyPEM = out.SecretBinary
 	}
-	key, err := parsePrivateKey(keyPEM)
+	key, err := ocikey.ParsePrivate(keyPEM)
+	if errors.Is(err, ocikey.ErrEncrypted) {
+		return "", fmt.Errorf("the OCI key secret %s: %w: store the unencrypted PEM (Secrets Manager encrypts it)", secret, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("the OCI key secret %s: %w", secret, err)
 	}
-	fingerprint, err := fingerprintOf(&key.PublicKey)
+	fingerprint, err := ocikey.Fingerprint(&key.PublicKey)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("the OCI key secret %s: %w", secret, err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("creating %s for the OCI key: %w", dir, err)
@@ -263,53 +263,6 @@ func writePrivate(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// parsePrivateKey returns the unencrypted RSA private key (PKCS #1 or
-// PKCS #8) in PEM data, as OCI API keys are.
-func parsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, errors.New("it holds no PEM-encoded RSA private key")
-		}
-		switch block.Type {
-		case "RSA PRIVATE KEY":
-			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, errors.New("its RSA PRIVATE KEY block does not parse")
-			}
-			return k, nil
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, errors.New("its PRIVATE KEY block does not parse")
-			}
-			rk, ok := k.(*rsa.PrivateKey)
-			if !ok {
-				return nil, fmt.Errorf("its private key is %T; OCI API keys are RSA", k)
-			}
-			return rk, nil
-		case "ENCRYPTED PRIVATE KEY":
-			return nil, errors.New("its private key is encrypted; store the unencrypted PEM (Secrets Manager encrypts it)")
-		}
-	}
-}
-
-// fingerprintOf returns the OCI fingerprint of a public key: the MD5 of its
-// DER (PKIX) encoding, as colon-separated lowercase hex pairs.
-func fingerprintOf(pub *rsa.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("encoding the OCI key's public half: %w", err)
-	}
-	sum := md5.Sum(der)
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02x", b)
-	}
-	return strings.Join(parts, ":"), nil
 }
 
 // pointAt points every OCI store and location that authenticates with an
