@@ -21,6 +21,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/internal/ocilocal"
 )
 
@@ -62,13 +63,12 @@ func startWorld(ctx context.Context, dir string) (*world, error) {
 	w.s3srv = &http.Server{Handler: fixVersionListings(faker.Server())}
 	go w.s3srv.Serve(ln)
 	w.s3Endpoint = "http://" + ln.Addr().String()
-	w.s3 = s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(w.s3Endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.StaticCredentialsProvider{Value: demoCredentials},
-		HTTPClient:   &http.Client{},
-	})
+	if w.s3, err = awsclient.S3(ctx, awsclient.Options{
+		Region: "us-east-1", Endpoint: w.s3Endpoint, PathStyle: true,
+		Identity: awsclient.Identity{Credentials: credentials.StaticCredentialsProvider{Value: demoCredentials}},
+	}); err != nil {
+		return nil, fmt.Errorf("the S3 emulator's client: %w", err)
+	}
 
 	key, err := ocilocal.GenerateKey()
 	if err != nil {
