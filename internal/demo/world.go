@@ -22,6 +22,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
 	"github.com/parityproof/parityproof/internal/awsclient"
+	"github.com/parityproof/parityproof/internal/ociclient"
 	"github.com/parityproof/parityproof/internal/ocilocal"
 )
 
@@ -42,7 +43,7 @@ type world struct {
 	s3srv       *http.Server
 	s3          *s3.Client
 	oci         *ocilocal.Running
-	ociClient   objectstorage.ObjectStorageClient
+	ociClient   *ociclient.Client
 	ociConfig   string
 	credentials aws.Credentials
 }
@@ -85,16 +86,12 @@ func startWorld(ctx context.Context, dir string) (*world, error) {
 	if w.ociConfig, err = ocilocal.WriteConfig(ociDir, key, ocilocal.Profile{Name: ociProfile, Region: "us-ashburn-1"}); err != nil {
 		return nil, err
 	}
-	p, err := common.ConfigurationProviderFromFileWithProfile(w.ociConfig, ociProfile, "")
-	if err != nil {
-		return nil, err
+	if w.ociClient, err = ociclient.New(ociclient.Options{
+		ConfigFile: w.ociConfig, Profile: ociProfile, Endpoint: w.oci.Endpoint,
+		Retry: ociclient.Retry{Disabled: true}, DisableCircuitBreaker: true,
+	}); err != nil {
+		return nil, fmt.Errorf("ocilocal's client: %w", err)
 	}
-	if w.ociClient, err = objectstorage.NewObjectStorageClientWithConfigurationProvider(p); err != nil {
-		return nil, err
-	}
-	noRetry := common.NoRetryPolicy()
-	w.ociClient.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry})
-	w.ociClient.Host = w.oci.Endpoint // last: the calls above reset it
 
 	for _, b := range []string{legacyUS, legacySG} {
 		if _, err := w.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
