@@ -42,6 +42,10 @@ var ErrBadKeyFile = errors.New("OCI API key configuration is unusable")
 
 // Options say how to build a client.
 type Options struct {
+	// Provider, if set, signs the requests and names the default region,
+	// in place of Auth, ConfigFile and Profile (tests sign with keys of
+	// their choosing).
+	Provider common.ConfigurationProvider
 	// Auth is AuthAPIKey when empty.
 	Auth Auth
 	// ConfigFile is the OCI config file of api_key, ~/.oci/config when
@@ -120,8 +124,12 @@ func New(o Options) (*Client, error) {
 	return &Client{sdk: sdk, region: region, retry: o.Retry, log: log}, nil
 }
 
-// provider returns the SDK configuration provider for o.Auth.
+// provider returns the SDK configuration provider: o.Provider, or the
+// one of o.Auth.
 func (o *Options) provider() (common.ConfigurationProvider, error) {
+	if o.Provider != nil {
+		return o.Provider, nil
+	}
 	switch o.Auth {
 	case "", AuthAPIKey:
 		return o.apiKeyProvider()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/parityproof/parityproof/internal/ociclient"
 	"github.com/parityproof/parityproof/internal/ocilocal"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
 
 // testKey is generated once per test binary: RSA keys take a while.
@@ -63,8 +64,8 @@ func namespaceAnswer(w http.ResponseWriter, r *http.Request) {
 }
 
 // The endpoint is where requests go, whatever SetRegion and the client
-// configuration did to the host; the region is the options' or the
-// profile's.
+// configuration did to the host; the region is the options', the
+// profile's or the provider's.
 func TestEndpointAndRegion(t *testing.T) {
 	var host string
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -73,9 +74,12 @@ func TestEndpointAndRegion(t *testing.T) {
 	})
 	ctx := context.Background()
 	var regions []string
-	for _, region := range []string{"eu-frankfurt-1", ""} {
+	for _, region := range []string{"eu-frankfurt-1", "", "provider"} {
 		o := options(t, srv.URL+"/")
 		o.Region = region
+		if region == "provider" {
+			o = ociclient.Options{Provider: ocilocaltest.Provider(t, ocilocaltest.Key(), ""), Endpoint: srv.URL}
+		}
 		c, err := ociclient.New(o)
 		if err != nil {
 			t.Fatal(err)
@@ -89,8 +93,8 @@ func TestEndpointAndRegion(t *testing.T) {
 		}
 		regions = append(regions, c.Region())
 	}
-	if diff := cmp.Diff([]string{"eu-frankfurt-1", "us-phoenix-1"}, regions); diff != "" {
-		t.Errorf("regions: configured, from the profile (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"eu-frankfurt-1", "us-phoenix-1", ocilocal.DefaultRegion}, regions); diff != "" {
+		t.Errorf("regions: configured, from the profile, from the provider (-want +got):\n%s", diff)
 	}
 }
 
