@@ -62,7 +62,7 @@ func startWorld(ctx context.Context, dir string) (*world, error) {
 	}
 	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
 	w.s3srv = &http.Server{Handler: fixVersionListings(faker.Server())}
-	go w.s3srv.Serve(ln)
+	go func() { _ = w.s3srv.Serve(ln) }() // ends with ErrServerClosed at close
 	w.s3Endpoint = "http://" + ln.Addr().String()
 	if w.s3, err = awsclient.S3(ctx, awsclient.Options{
 		Region: "us-east-1", Endpoint: w.s3Endpoint, PathStyle: true,

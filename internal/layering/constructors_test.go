@@ -24,10 +24,7 @@ var factories = []string{"internal/awsclient", "internal/ociclient"}
 // pending are files that construct clients today and are to move onto the
 // factories. Each must still hold a constructor: remove it here when it no
 // longer does.
-var pending = []string{
-	"internal/run/identity.go", // STS: onto awsclient.STS
-	"internal/run/notify.go",   // SNS: onto awsclient.SNS
-}
+var pending = []string{}
 
 // ociClientConstructor matches the client constructors of the OCI SDK:
 // objectstorage.NewObjectStorageClientWithConfigurationProvider,
