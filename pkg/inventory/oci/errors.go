@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/oracle/oci-go-sdk/v65/common"
+
+	"github.com/parityproof/parityproof/internal/ociclient"
 )
 
 // ErrUnreachable: the Object Storage endpoint could not be reached (a
@@ -56,7 +58,7 @@ func (e *StoreError) Unwrap() []error {
 // a user can act on, saying what to check. Cancellation is returned as
 // such.
 func (s *Store) fail(what string, err error) error {
-	if cerr := contextError(err); cerr != nil {
+	if cerr := ociclient.ContextError(err); cerr != nil {
 		return fmt.Errorf("OCI store %q: %s: %w", s.name, what, cerr)
 	}
 	se := &StoreError{Store: s.name, Doing: what, Err: err}
@@ -87,8 +89,8 @@ func (s *Store) fail(what string, err error) error {
 
 // endpoint is where the store's requests go.
 func (s *Store) endpoint() string {
-	if s.client.Host != "" {
-		return s.client.Host
+	if host := s.client.Unguarded().Host; host != "" {
+		return host
 	}
 	return "OCI Object Storage in " + s.region
 }
