@@ -216,7 +216,16 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		locations = []config.Location{cfg.State, cfg.Reports}
 	}
 	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		target = strings.TrimSuffix(target, "/") + "/report.json"
+		dir := strings.TrimSuffix(target, "/")
+		target = dir + "/report.json"
+		if _, err := os.Stat(target); err != nil {
+			if _, err := os.Stat(dir + "/certificate.json"); err == nil {
+				target = dir + "/certificate.json"
+			}
+		}
+	}
+	if isCertificate(ctx, fetcher(locations), target) {
+		return attestCertificate(ctx, fetcher(locations), target, stdout)
 	}
 	checks, err := report.Attest(ctx, fetcher(locations), target)
 	for _, c := range checks {
