@@ -20,7 +20,7 @@ Usage:
       recompute a report's or a certificate's digests and counts
   parityproof certify --config FILE (--prefix P | --key K) [--pair NAME] [--out DIR]
       a deletion certificate for one data subject's objects, from the ledgers
-  parityproof explain --config FILE [--pair NAME] [--runs N] KEY
+  parityproof explain --config FILE [--pair NAME] [--runs N] [--json] KEY
       the history of one key across runs: verdict, evidence, stores
   parityproof version
       print the version
@@ -125,7 +125,7 @@ be read.
 Options:
 `
 
-const explainUsage = `Usage: parityproof explain --config FILE [--pair NAME] [--runs N] KEY
+const explainUsage = `Usage: parityproof explain --config FILE [--pair NAME] [--runs N] [--json] KEY
 
 Shows the history of one logical key across the complete runs at the state
 location, newest first: its verdict and evidence in each run, the detail,

@@ -8,7 +8,7 @@
 //	parityproof demo [--dir DIR] [--objects N] [--verbose]
 //	parityproof attest verify FILE [--config FILE]
 //	parityproof certify --config FILE (--prefix P | --key K) [--pair NAME] [--out DIR]
-//	parityproof explain --config FILE [--pair NAME] [--runs N] KEY
+//	parityproof explain --config FILE [--pair NAME] [--runs N] [--json] KEY
 //	parityproof version
 //
 // Exit status: 0 no exception or critical verdict; 1 exceptions or critical
