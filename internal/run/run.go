@@ -124,6 +124,9 @@ func Open(ctx context.Context, o Options) (*Runner, error) {
 // State returns the run's state location.
 func (r *Runner) State() *state.State { return r.state }
 
+// Reports returns the reports location.
+func (r *Runner) Reports() storage.Store { return r.reports }
+
 // identify says who begins a run.
 func (r *Runner) identify(ctx context.Context) *state.Identity {
 	if r.opts.Identify != nil {
