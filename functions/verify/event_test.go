@@ -61,7 +61,7 @@ func TestDecodeRejectsMalformedEvents(t *testing.T) {
 		{"an array", `[1]`, "the event is not a JSON object; expected " + expected},
 		{"broken JSON", `{"action":`, "decoding the event: unexpected end of JSON input; expected " + expected},
 		{"nothing recognisable", `{"hello":"world"}`, `unrecognised event (no "action", "detail-type" or "Records"); expected ` + expected},
-		{"unknown action", `{"action":"delete"}`, `unknown action "delete": the verify function takes "run", "plan" and "shard" (reports are the report function's)`},
+		{"unknown action", `{"action":"delete"}`, `unknown action "delete": the verify function takes "run", "plan", "shard" and "certify" (reports are the report function's)`},
 		{"unknown field in a request", `{"action":"plan","run_id":"r","force":true}`, `decoding the "plan" request: json: unknown field "force"`},
 		{"plan without run id", `{"action":"plan"}`, `the "plan" request has no "run_id" (a run's id, or "new" to begin one)`},
 		{"plan with shard fields", `{"action":"plan","run_id":"new","pair":"p"}`, `the "plan" request takes only "run_id"`},
