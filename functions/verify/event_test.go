@@ -21,6 +21,7 @@ func TestDecodeSampleEvents(t *testing.T) {
 		{"plan.json", Request{Kind: KindPlan, RunID: "20261128T220000Z-1a2b"}},
 		{"plan-new-run.json", Request{Kind: KindPlan, RunID: NewRun}},
 		{"s3-test-event.json", Request{Kind: KindTest}},
+		{"certify.json", Request{Kind: KindCertify, Certify: CertifyRequest{Action: "certify", Prefix: "00042/", Pair: "us-users"}}},
 		{"shard.json", Request{Kind: KindShard, RunID: "20261128T220000Z-1a2b",
 			Shard: ShardTask{Action: "shard", RunID: "20261128T220000Z-1a2b", Pair: "us-users", End: "00043/"}}},
 		{"shard-resume.json", Request{Kind: KindShard, RunID: "20261128T220000Z-1a2b",
@@ -136,7 +137,7 @@ func TestEverySampleEventIsDecodedByATest(t *testing.T) {
 		got = append(got, filepath.Base(f))
 	}
 	want := []string{
-		"eventbridge-object-deleted.json", "plan-new-run.json", "plan.json", "report-request.json",
+		"certify.json", "eventbridge-object-deleted.json", "plan-new-run.json", "plan.json", "report-request.json",
 		"s3-object-removed.json", "s3-test-event.json", "schedule-v2-run.json", "scheduled-event.json",
 		"shard-resume.json", "shard.json", "sqs-s3-object-removed.json",
 	}
