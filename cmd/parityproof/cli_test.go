@@ -221,6 +221,9 @@ reports: file://./%s-reports
 		{"not a report", []string{"attest", "verify", notReport}, exitExceptions},
 		{"certify with a prefix and a key", []string{"certify", "--config", good, "--prefix", "a/", "--key", "a/1"}, exitUsage},
 		{"explain without a run", []string{"explain", "--config", good, "a/1"}, exitUsage},
+		// gofakes3 answers ListMultipartUploads on this bucket with an error
+		// parityproof has no kind for.
+		{"an S3 answer of no known kind", []string{"run", "--quiet", "--config", good}, exitIncomplete},
 	}
 	// The runs log JSON to stderr (no terminal); the rest is the message:
 	// one line, or one per problem of a configuration file.
@@ -265,6 +268,7 @@ func readFile(t *testing.T, path string) string {
 var (
 	requestIDRE = regexp.MustCompile(`(opc-request-id|request id) [A-Za-z0-9/+=-]+`)
 	portRE      = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	runIDRE     = regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{4}`)
 )
 
 // normalize replaces what changes from run to run.
@@ -274,6 +278,7 @@ func normalize(msg, dir, ociURL, s3URL, closed string) string {
 	msg = strings.ReplaceAll(msg, s3URL, "$S3")
 	msg = strings.ReplaceAll(msg, closed, "$CLOSED")
 	msg = portRE.ReplaceAllString(msg, "127.0.0.1:PORT")
+	msg = runIDRE.ReplaceAllString(msg, "RUN")
 	return requestIDRE.ReplaceAllString(msg, "$1 ID")
 }
 

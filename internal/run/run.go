@@ -147,6 +147,13 @@ var ErrConfigChanged = verify.ErrConfigChanged
 // stays resumable.
 var ErrIncomplete = errors.New("the run could not complete")
 
+// incomplete is an error that says the run could not complete, marked
+// ErrIncomplete without saying it twice.
+type incomplete struct{ err error }
+
+func (e incomplete) Error() string   { return e.err.Error() }
+func (e incomplete) Unwrap() []error { return []error{ErrIncomplete, e.err} }
+
 // Begin resumes the run in progress, or plans and records a new one,
 // naming who began it. With restart, a run in progress is left as it is
 // and a new one begins.
@@ -172,7 +179,7 @@ func (r *Runner) Execute(ctx context.Context, restart bool) (*verify.Result, err
 		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 	}
 	if err := r.verify.RunShards(ctx, rec); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+		return nil, incomplete{err} // it says the run could not complete
 	}
 	res, err := r.verify.Finish(ctx, rec)
 	if err != nil {

@@ -34,7 +34,8 @@ type StoreError struct {
 	// Store and Bucket name the store.
 	Store, Bucket string
 	// Kind is ErrBucketNotFound, ErrAccessDenied, ErrWrongRegion or
-	// ErrUnreachable.
+	// ErrUnreachable, or nil for an error of the service that none of
+	// them describes.
 	Kind error
 	// Detail says what happened and what to do.
 	Detail string
@@ -46,6 +47,9 @@ type StoreError struct {
 }
 
 func (e *StoreError) Error() string {
+	if e.Kind == nil {
+		return fmt.Sprintf("store %s (bucket %q): %s (%s)", e.Store, e.Bucket, e.Detail, briefCause(e.Err))
+	}
 	msg := fmt.Sprintf("store %s (bucket %q): %v: %s", e.Store, e.Bucket, e.Kind, e.Detail)
 	if c := briefCause(e.Err); c != "" {
 		msg += " (" + c + ")"
@@ -90,7 +94,12 @@ func briefCause(err error) string {
 }
 
 // Unwrap returns the kind and the underlying error.
-func (e *StoreError) Unwrap() []error { return []error{e.Kind, e.Err} }
+func (e *StoreError) Unwrap() []error {
+	if e.Kind == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Kind, e.Err}
+}
 
 // expectingRE finds the region S3 names in an AuthorizationHeaderMalformed
 // message ("the region 'us-east-1' is wrong; expecting 'ap-southeast-1'").
@@ -152,6 +161,10 @@ func (s *Store) classify(err error) error {
 	case isUnreachable(err):
 		se.Kind = ErrUnreachable
 		se.Detail = fmt.Sprintf("cannot connect to %s; check the endpoint and the network", s.endpointName())
+	case apiErr != nil:
+		// An answer of the service none of the kinds describes: said in
+		// one line, without the SDK's chain of wrappers.
+		se.Detail = fmt.Sprintf("%s answered %d %s", s.endpointName(), status, code)
 	default:
 		return err
 	}
