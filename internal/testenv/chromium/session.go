@@ -435,13 +435,16 @@ func (s *Session) Close() error {
 		_ = s.call(ctx, "", "Browser.close", nil, nil) // it may be gone already
 		cancel()
 		s.toPipe.Close()
-		wait := make(chan error, 1)
-		go func() { wait <- s.cmd.Wait() }()
+		exited := make(chan struct{})
+		go func() {
+			_ = s.cmd.Wait() // a browser told to close, or killed: nothing to report
+			close(exited)
+		}()
 		select {
-		case <-wait:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-wait
+			<-exited
 		}
 		// Helpers of the browser may linger in its process group.
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
