@@ -109,7 +109,8 @@ func runAndReport(ctx context.Context, cfg *config.Config, restart, quiet bool, 
 	}
 	out, err := r.Publish(ctx, res.Record.RunID)
 	if err != nil {
-		return exitError{exitIncomplete, fmt.Errorf("run %s is complete, but its report is not published (parityproof report --run %s publishes it): %w", res.Record.RunID, res.Record.RunID, err)}
+		// err names the run; say only what is left to do.
+		return exitError{exitIncomplete, fmt.Errorf("%w (the run is complete: parityproof report --run %s publishes its report)", err, res.Record.RunID)}
 	}
 	return printPublication(stdout, stderr, out)
 }
