@@ -52,6 +52,9 @@ func BenchmarkCertifyOnePrefix(b *testing.B) {
 		for _, r := range c.Runs {
 			parts += len(r.Parts)
 		}
+		if parts != 1 {
+			b.Fatalf("read %d parts; one covers the prefix", parts)
+		}
 	}
 	b.ReportMetric(float64(parts), "parts-read/op")
 	b.ReportMetric(float64(total), "parts-in-ledger")

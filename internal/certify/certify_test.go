@@ -364,3 +364,35 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// certificate.html is one page that loads nothing and shows the
+// statement, every object and every run's digest.
+func TestCertificateHTML(t *testing.T) {
+	h := demoHistory(t)
+	c := build(t, h, certify.Subject{Prefix: "00000/"})
+	b, err := c.HTML("parityproof attest verify /x/certificate.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	wants := []string{`content="default-src 'none'; style-src 'unsafe-inline'`, "parityproof attest verify /x/certificate.json", "Not certified: 5 of the 10 legacy objects"}
+	for _, o := range c.Objects {
+		wants = append(wants, `data-key="`+o.Key+`"`)
+	}
+	for _, r := range c.Runs {
+		wants = append(wants, r.SHA256)
+		for _, p := range r.Parts {
+			wants = append(wants, p.SHA256)
+		}
+	}
+	for _, w := range wants {
+		if !strings.Contains(page, w) {
+			t.Errorf("certificate.html lacks %q", w)
+		}
+	}
+	for _, bad := range []string{"<script", "src=", "<link", "@import", "url("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("certificate.html holds %q: it must load nothing", bad)
+		}
+	}
+}
