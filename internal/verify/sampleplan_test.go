@@ -274,10 +274,8 @@ func motoBucket(t *testing.T, name string, keys []string) StoreOpener {
 	close(work)
 	wg.Wait()
 	return func(ctx context.Context, s config.Store, pageSize int) (inventory.Store, error) {
-		b := s.Bucket
-		if s.Type == config.S3 {
-			b = name
-		} else {
+		b := name
+		if s.Type != config.S3 {
 			b = name + "-empty"
 			client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(b)}) //nolint:errcheck // exists on the next call
 		}

@@ -232,13 +232,6 @@ type Store interface {
 	Open(ctx context.Context, key string, r ByteRange) (io.ReadCloser, error)
 }
 
-// IdleConnsPerHost is how many idle connections to one endpoint a
-// backend's HTTP client keeps for its next requests. A run has many HEADs,
-// reads and listings in flight to the same endpoint at once (its shards
-// times run.head_concurrency); with the usual two or ten, most requests
-// would open a new connection.
-const IdleConnsPerHost = 512
-
 // Collect drains a listing into a slice. It is meant for tests and small
 // listings: a whole bucket's listing must never be collected.
 func Collect(l Listing) ([]Fingerprint, error) {

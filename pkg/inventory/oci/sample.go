@@ -25,8 +25,7 @@ func (s *Store) SampleKeys(ctx context.Context, after string, n int) ([]string, 
 	if after != "" {
 		req.StartAfter = common.String(s.prefix + after)
 	}
-	req.RequestMetadata = s.meta(ctx)
-	resp, err := s.client.ListObjects(s.sdkCtx(ctx), req)
+	resp, err := s.client.ListObjects(ctx, req)
 	if err != nil {
 		return nil, false, s.fail(fmt.Sprintf("sampling the keys after %q", after), err)
 	}
