@@ -184,6 +184,12 @@ func (p *pipeline) emitSettled(out func(decision, string) error) error {
 		p.mu.Lock()
 		p.head = (p.head + 1) % len(p.ring)
 		p.n--
+		if p.n == 0 {
+			// Start again from the first slot: slots are made when first
+			// used, so the window holds as many as ever waited at once,
+			// not the whole ring.
+			p.head = 0
+		}
 		p.mu.Unlock()
 	}
 	return nil
