@@ -34,8 +34,6 @@ import (
 // Nothing here turns TLS verification off: CABundle replaces which
 // authorities are trusted, never whether a certificate is checked.
 type Identity struct {
-	// Name names whose identity this is in errors: "store legacy-dc".
-	Name string
 	// Profile is a profile of the shared configuration and credentials
 	// files (~/.aws/config, ~/.aws/credentials, or AWS_CONFIG_FILE and
 	// AWS_SHARED_CREDENTIALS_FILE), or of CredentialsFile.
@@ -120,7 +118,7 @@ func (id Identity) base() string {
 	case id.AccessKeyIDEnv != "":
 		return fmt.Sprintf("the key pair in $%s and $%s", id.AccessKeyIDEnv, id.SecretAccessKeyEnv)
 	case id.Credentials != nil:
-		return "the credentials given"
+		return "the caller's credentials provider"
 	}
 	return "the default AWS credential chain"
 }
