@@ -504,6 +504,7 @@ type (
 			Pair    string         `json:"pair"`
 			Key     string         `json:"key"`
 			Verdict ledger.Verdict `json:"verdict"`
+			Warning string         `json:"warning"`
 			Written bool           `json:"written"`
 		} `json:"rejudged"`
 		Ignored []any `json:"ignored"`
@@ -668,6 +669,7 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 	type judged struct {
 		Key     string
 		Verdict ledger.Verdict
+		Warning bool // a key in no store and no ledger
 		Written bool
 	}
 	rejudge := func(name string) []judged {
@@ -680,26 +682,34 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 		}
 		var out []judged
 		for _, r := range a.Rejudged {
-			out = append(out, judged{r.Key, r.Verdict, r.Written})
+			out = append(out, judged{r.Key, r.Verdict, r.Warning != "", r.Written})
 		}
 		return out
 	}
 	wantJudged := map[string][]judged{
-		"s3-object-removed.json":          {{"00042/backup 1 été.bin", ledger.Deleted, true}, {"00043/backup-1.bin", ledger.DeletionIncomplete, true}},
-		"eventbridge-object-deleted.json": {{"00042/backup 1 été.bin", ledger.Deleted, true}},
-		"sqs-s3-object-removed.json":      {{"00044/a+b?c#d.bin", ledger.DeletedUnverified, true}},
+		"s3-object-removed.json":          {{"00042/backup 1 été.bin", ledger.Deleted, false, true}, {"00043/backup-1.bin", ledger.DeletionIncomplete, false, true}},
+		"eventbridge-object-deleted.json": {{"00042/backup 1 été.bin", ledger.Deleted, false, true}},
+		"sqs-s3-object-removed.json":      {{"00044/a+b?c#d.bin", ledger.DeletedUnverified, false, true}},
+		// S3 Lifecycle expirations, direct and through EventBridge.
+		"s3-lifecycle-expiration.json":          {{"00042/backup 1 été.bin", ledger.Deleted, false, true}, {"00043/backup-1.bin", ledger.DeletionIncomplete, false, true}},
+		"eventbridge-lifecycle-expiration.json": {{"00042/backup 1 été.bin", ledger.Deleted, false, true}},
+		// S3 -> SNS -> Lambda, and S3 -> SNS -> SQS; 00045 is in no store
+		// and no ledger: a warning, never a silent nothing.
+		"sns-s3-object-removed.json":     {{"00043/backup-1.bin", ledger.DeletionIncomplete, false, true}},
+		"sqs-sns-s3-object-removed.json": {{"00044/a+b?c#d.bin", ledger.DeletedUnverified, false, true}, {"00045/gone-before-any-run.bin", "", true, true}},
 	}
 	// Each event delivered twice: the second delivery changes nothing (no
 	// record written, no object version added to the state bucket, nothing
 	// counted).
-	for _, name := range []string{"s3-object-removed.json", "eventbridge-object-deleted.json", "sqs-s3-object-removed.json"} {
+	for _, name := range []string{"s3-object-removed.json", "eventbridge-object-deleted.json", "sqs-s3-object-removed.json",
+		"s3-lifecycle-expiration.json", "eventbridge-lifecycle-expiration.json", "sns-s3-object-removed.json", "sqs-sns-s3-object-removed.json"} {
 		if diff := cmp.Diff(wantJudged[name], rejudge(name)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
 		versions := w.stateVersions()
 		var again []judged
 		for _, j := range wantJudged[name] {
-			again = append(again, judged{j.Key, j.Verdict, false})
+			again = append(again, judged{j.Key, j.Verdict, j.Warning, false})
 		}
 		if diff := cmp.Diff(again, rejudge(name)); diff != "" {
 			t.Errorf("%s delivered again (-want +got):\n%s", name, diff)
@@ -708,15 +718,32 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 			t.Errorf("%s delivered again added %d object versions to the state bucket", name, got-versions)
 		}
 	}
-	// The critical verdict was counted once, as an EMF metric on stdout.
+	// Each judgement that changed something was counted once, as an EMF
+	// metric on stdout: critical the two of the never-migrated key.
 	docs := emfDocs(t, verify.output.String(), "rejudge")
-	if len(docs) != 3 || docs[2]["critical"] != 1.0 || docs[2]["deleted_unverified"] != 1.0 || docs[0]["critical"] != 0.0 {
-		t.Errorf("EMF documents of the re-judgements: %v", docs)
+	var critical []float64
+	for _, d := range docs {
+		c, _ := d["critical"].(float64)
+		critical = append(critical, c)
+	}
+	if diff := cmp.Diff([]float64{0, 0, 1, 0, 0, 0, 1}, critical); diff != "" {
+		t.Errorf("critical verdicts in the EMF documents of the re-judgements (-want +got):\n%s", diff)
+	}
+
+	// A poison message among good ones: the delivery fails, naming it, and
+	// writes nothing.
+	before := w.stateVersions()
+	if _, ferr := verify.invoke(t, ev["sqs-sns-poison.json"]); !strings.Contains(ferr, "SQS message 1 (0b5f3c1e-2c83-4b7a-9f0e-6a1f6f3e2a03): SNS message") {
+		t.Errorf("the poison message was answered with %q", ferr)
+	}
+	invoked["sqs-sns-poison.json"] = true
+	if got := w.stateVersions(); got != before {
+		t.Errorf("the poison message wrote %d object versions", got-before)
 	}
 
 	// S3's test event is acknowledged; unknown and malformed events are
 	// refused; none of them writes anything.
-	before := w.stateVersions()
+	before = w.stateVersions()
 	body, ferr := verify.invoke(t, ev["s3-test-event.json"])
 	invoked["s3-test-event.json"] = true
 	if diff := cmp.Diff(`{"ignored":"s3:TestEvent"}`, string(body)); diff != "" || ferr != "" {

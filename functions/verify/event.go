@@ -72,7 +72,7 @@ var runIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // expected names what the function accepts, for errors.
 const expected = `an EventBridge "Scheduled Event", a ScheduleV2 input {"action":"run"}, ` +
 	`{"action":"plan","run_id":…}, {"action":"shard","run_id":…,"pair":…,"start":…,"end":…,"cursor":…}, ` +
-	`or S3 ObjectRemoved notifications (direct, through EventBridge "Object Deleted", or in SQS messages)`
+	`or S3 deletion notifications (ObjectRemoved or LifecycleExpiration: direct, through EventBridge "Object Deleted", SNS, SQS, or SNS then SQS)`
 
 // Decode classifies and decodes an invocation's payload. Anything it does
 // not recognise is an error naming what was expected; nothing is done for
@@ -87,6 +87,10 @@ func Decode(payload []byte) (Request, error) {
 		DetailType *string           `json:"detail-type"`
 		Records    []json.RawMessage `json:"Records"`
 		Event      string            `json:"Event"`
+		// An SNS message as SNS delivers it to an SQS queue (without raw
+		// message delivery).
+		Type     string `json:"Type"`
+		TopicArn string `json:"TopicArn"`
 	}
 	if err := json.Unmarshal(payload, &probe); err != nil {
 		return Request{}, fmt.Errorf("decoding the event: %w; expected %s", err, expected)
@@ -100,6 +104,8 @@ func Decode(payload []byte) (Request, error) {
 		return decodeRecords(payload)
 	case probe.Event == "s3:TestEvent":
 		return Request{Kind: KindTest}, nil
+	case probe.Type != "" && probe.TopicArn != "":
+		return decodeSNSEnvelope(payload)
 	}
 	return Request{}, fmt.Errorf("unrecognised event (no \"action\", \"detail-type\" or \"Records\"); expected %s", expected)
 }
@@ -160,6 +166,8 @@ type s3DeletedDetail struct {
 		VersionID string `json:"version-id"`
 	} `json:"object"`
 	DeletionType string `json:"deletion-type"`
+	// Reason is "DeleteObject" or "Lifecycle Expiration".
+	Reason string `json:"reason"`
 }
 
 func decodeEventBridge(payload []byte) (Request, error) {
@@ -181,9 +189,14 @@ func decodeEventBridge(payload []byte) (Request, error) {
 		if ev.Time.IsZero() {
 			return Request{}, errors.New(`the EventBridge "Object Deleted" event has no "time"`)
 		}
-		// EventBridge gives S3 keys as they are, not URL-encoded.
+		// EventBridge gives S3 keys as they are, not URL-encoded. A deletion
+		// by a lifecycle rule says so after its type.
+		name := "Object Deleted:" + d.DeletionType
+		if d.Reason != "" && d.Reason != "DeleteObject" {
+			name += " (" + d.Reason + ")"
+		}
 		return Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{{
-			Bucket: d.Bucket.Name, Key: d.Object.Key, VersionID: d.Object.VersionID, Event: "Object Deleted:" + d.DeletionType, Time: ev.Time.UTC(),
+			Bucket: d.Bucket.Name, Key: d.Object.Key, VersionID: d.Object.VersionID, Event: name, Time: ev.Time.UTC(),
 		}}}, nil
 	}
 	return Request{}, fmt.Errorf("unsupported EventBridge event: source %q, detail-type %q; expected %s", ev.Source, ev.DetailType, expected)
@@ -214,6 +227,12 @@ func decodeRecords(payload []byte) (Request, error) {
 			return Request{}, fmt.Errorf("decoding the SQS event: %w", err)
 		}
 		return fromSQSEvent(ev)
+	case "aws:sns":
+		var ev events.SNSEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return Request{}, fmt.Errorf("decoding the SNS event: %w", err)
+		}
+		return fromSNSEvent(ev)
 	default:
 		return Request{}, fmt.Errorf("unsupported Records of eventSource %q; expected %s", src, expected)
 	}
@@ -225,8 +244,8 @@ func fromS3Event(ev events.S3Event) (Request, error) {
 		if r.EventSource != "aws:s3" {
 			return Request{}, fmt.Errorf("record %d: eventSource %q in an S3 notification", i, r.EventSource)
 		}
-		if !strings.HasPrefix(r.EventName, "ObjectRemoved:") {
-			return Request{}, fmt.Errorf("record %d: S3 event %q is not an ObjectRemoved event; only deletions are judged", i, r.EventName)
+		if !isDeletion(r.EventName) {
+			return Request{}, fmt.Errorf("record %d: S3 event %q is not a deletion (ObjectRemoved or LifecycleExpiration); only deletions are judged", i, r.EventName)
 		}
 		// S3 notifications URL-encode keys, with '+' for spaces; the events
 		// package decodes them (and rejects bad escapes) into URLDecodedKey.
@@ -263,4 +282,75 @@ func fromSQSEvent(ev events.SQSEvent) (Request, error) {
 		return Request{Kind: KindTest}, nil
 	}
 	return req, nil
+}
+
+// isDeletion reports whether an S3 notification's event name is a deletion:
+// a request's (ObjectRemoved:Delete, ObjectRemoved:DeleteMarkerCreated) or
+// a lifecycle rule's (LifecycleExpiration:Delete,
+// LifecycleExpiration:DeleteMarkerCreated), with or without the "s3:"
+// prefix of the notification configuration's names. ObjectRestore:Delete,
+// the expiry of a restored copy, is not one: the object stays.
+func isDeletion(name string) bool {
+	name = strings.TrimPrefix(name, "s3:")
+	return strings.HasPrefix(name, "ObjectRemoved:") || strings.HasPrefix(name, "LifecycleExpiration:")
+}
+
+// snsEnvelope is an SNS message as SNS delivers it to an SQS queue (unless
+// raw message delivery is on) or as its Records hold it: the S3
+// notification is its Message, a JSON string.
+type snsEnvelope struct {
+	Type      string `json:"Type"`
+	MessageID string `json:"MessageId"`
+	TopicArn  string `json:"TopicArn"`
+	Message   string `json:"Message"`
+}
+
+// decodeSNSEnvelope unwraps the S3 notification an SNS message carries.
+func decodeSNSEnvelope(payload []byte) (Request, error) {
+	var env snsEnvelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return Request{}, fmt.Errorf("decoding the SNS message: %w", err)
+	}
+	return fromSNSMessage(env.Type, env.MessageID, env.TopicArn, env.Message)
+}
+
+// fromSNSEvent unwraps the S3 notifications of SNS messages delivered to
+// the function by an SNS subscription.
+func fromSNSEvent(ev events.SNSEvent) (Request, error) {
+	req := Request{Kind: KindObjectsRemoved}
+	for i, r := range ev.Records {
+		if r.EventSource != "aws:sns" {
+			return Request{}, fmt.Errorf("record %d: eventSource %q in an SNS event", i, r.EventSource)
+		}
+		inner, err := fromSNSMessage(r.SNS.Type, r.SNS.MessageID, r.SNS.TopicArn, r.SNS.Message)
+		if err != nil {
+			return Request{}, fmt.Errorf("record %d: %w", i, err)
+		}
+		req.Removed = append(req.Removed, inner.Removed...)
+	}
+	if len(req.Removed) == 0 {
+		return Request{Kind: KindTest}, nil
+	}
+	return req, nil
+}
+
+// fromSNSMessage decodes the S3 notification an SNS message of topic
+// carries: deletions, or S3's test event.
+func fromSNSMessage(typ, id, topic, message string) (Request, error) {
+	switch typ {
+	case "Notification":
+	case "SubscriptionConfirmation":
+		return Request{}, fmt.Errorf("SNS message %s of %s confirms a subscription, which carries no deletion: confirm it (its SubscribeURL) or subscribe the queue from the topic's account", id, topic)
+	default:
+		return Request{}, fmt.Errorf("SNS message %s of %s is of type %q, not a Notification", id, topic, typ)
+	}
+	inner, err := Decode([]byte(message))
+	if err != nil {
+		return Request{}, fmt.Errorf("SNS message %s of %s: %w", id, topic, err)
+	}
+	switch inner.Kind {
+	case KindObjectsRemoved, KindTest:
+		return inner, nil
+	}
+	return Request{}, fmt.Errorf("SNS message %s of %s holds a %q request; only S3 deletion notifications come through SNS", id, topic, inner.Kind)
 }

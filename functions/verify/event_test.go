@@ -36,6 +36,20 @@ func TestDecodeSampleEvents(t *testing.T) {
 			{Bucket: "legacy-us-backups", Key: "users/00044/a+b?c#d.bin", Event: "ObjectRemoved:Delete", Time: at("2026-11-28T23:17:00Z")},
 			{Bucket: "legacy-sg-backups", Key: "users/00044/a+b?c#d.bin", Event: "Object Deleted:Permanently Deleted", Time: at("2026-11-28T23:17:01Z")},
 		}}},
+		{"s3-lifecycle-expiration.json", Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{
+			{Bucket: "legacy-sg-backups", Key: "users/00042/backup 1 été.bin", Event: "LifecycleExpiration:Delete", Time: at("2026-11-29T00:00:41Z")},
+			{Bucket: "legacy-us-backups", Key: "users/00043/backup-1.bin", VersionID: "Zr9W0dtLz5.P7t7Jf5jb9f0IwB3Oeq0n", Event: "LifecycleExpiration:DeleteMarkerCreated", Time: at("2026-11-29T00:00:42Z")},
+		}}},
+		{"eventbridge-lifecycle-expiration.json", Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{
+			{Bucket: "legacy-sg-backups", Key: "users/00042/backup 1 été.bin", Event: "Object Deleted:Permanently Deleted (Lifecycle Expiration)", Time: at("2026-11-29T00:00:43Z")},
+		}}},
+		{"sns-s3-object-removed.json", Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{
+			{Bucket: "legacy-us-backups", Key: "users/00043/backup-1.bin", VersionID: "q9RrVzYbYQwmr_2xNlv9kmmwzA9.ZH2p", Event: "ObjectRemoved:DeleteMarkerCreated", Time: at("2026-11-29T00:00:59Z")},
+		}}},
+		{"sqs-sns-s3-object-removed.json", Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{
+			{Bucket: "legacy-sg-backups", Key: "users/00044/a+b?c#d.bin", Event: "LifecycleExpiration:Delete", Time: at("2026-11-29T00:02:00Z")},
+			{Bucket: "legacy-us-backups", Key: "users/00045/gone-before-any-run.bin", Event: "ObjectRemoved:Delete", Time: at("2026-11-29T00:02:01Z")},
+		}}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			payload, err := os.ReadFile(filepath.Join("..", "..", "events", tc.file))
@@ -51,6 +65,16 @@ func TestDecodeSampleEvents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sample reads a sample event of events/.
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestDecodeRejectsMalformedEvents(t *testing.T) {
@@ -84,7 +108,22 @@ func TestDecodeRejectsMalformedEvents(t *testing.T) {
 		{"EventBridge deletion without a key", `{"detail-type":"Object Deleted","source":"aws.s3","detail":{"bucket":{"name":"b"},"object":{}}}`,
 			`the EventBridge "Object Deleted" event has no bucket name or object key`},
 		{"S3 ObjectCreated", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`,
-			`record 0: S3 event "ObjectCreated:Put" is not an ObjectRemoved event; only deletions are judged`},
+			`record 0: S3 event "ObjectCreated:Put" is not a deletion (ObjectRemoved or LifecycleExpiration); only deletions are judged`},
+		{"a restored copy expiring is no deletion", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRestore:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`,
+			`record 0: S3 event "ObjectRestore:Delete" is not a deletion (ObjectRemoved or LifecycleExpiration); only deletions are judged`},
+		{"a lifecycle transition is no deletion", `{"Records":[{"eventSource":"aws:s3","eventName":"LifecycleTransition","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`,
+			`record 0: S3 event "LifecycleTransition" is not a deletion (ObjectRemoved or LifecycleExpiration); only deletions are judged`},
+		{"SNS then SQS: a poison message among good ones", string(sample(t, "sqs-sns-poison.json")),
+			`SQS message 1 (0b5f3c1e-2c83-4b7a-9f0e-6a1f6f3e2a03): SNS message e3c4e17a-819b-5d95-a0e8-b306c25afda2 of arn:aws:sns:us-east-1:123456789012:legacy-deletions: ` +
+				`decoding the event: unexpected end of JSON input; expected ` + expected},
+		{"SNS subscription confirmation in SQS", `{"Records":[{"eventSource":"aws:sqs","messageId":"m1","body":"{\"Type\":\"SubscriptionConfirmation\",\"MessageId\":\"s1\",\"TopicArn\":\"arn:aws:sns:us-east-1:123456789012:t\",\"Message\":\"You have chosen to subscribe\"}"}]}`,
+			`SQS message 0 (m1): SNS message s1 of arn:aws:sns:us-east-1:123456789012:t confirms a subscription, which carries no deletion: confirm it (its SubscribeURL) or subscribe the queue from the topic's account`},
+		{"SNS message holding a request", `{"Type":"Notification","MessageId":"s2","TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"{\"action\":\"run\"}"}`,
+			`SNS message s2 of arn:aws:sns:us-east-1:123456789012:t holds a "run" request; only S3 deletion notifications come through SNS`},
+		{"SNS message of another type", `{"Type":"UnsubscribeConfirmation","MessageId":"s3","TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"{}"}`,
+			`SNS message s3 of arn:aws:sns:us-east-1:123456789012:t is of type "UnsubscribeConfirmation", not a Notification`},
+		{"SNS to Lambda with a creation", `{"Records":[{"EventSource":"aws:sns","Sns":{"Type":"Notification","MessageId":"s4","TopicArn":"arn:aws:sns:us-east-1:123456789012:t","Message":"{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\"}}}]}"}}]}`,
+			`record 0: SNS message s4 of arn:aws:sns:us-east-1:123456789012:t: record 0: S3 event "ObjectCreated:Put" is not a deletion (ObjectRemoved or LifecycleExpiration); only deletions are judged`},
 		{"S3 key badly encoded", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"100%zz"}}}]}`,
 			`decoding the S3 notification: invalid URL escape "%zz"`},
 		{"empty Records", `{"Records":[]}`, "the event has an empty Records list"},
@@ -136,9 +175,9 @@ func TestEverySampleEventIsDecodedByATest(t *testing.T) {
 		got = append(got, filepath.Base(f))
 	}
 	want := []string{
-		"eventbridge-object-deleted.json", "plan-new-run.json", "plan.json", "report-request.json",
-		"s3-object-removed.json", "s3-test-event.json", "schedule-v2-run.json", "scheduled-event.json",
-		"shard-resume.json", "shard.json", "sqs-s3-object-removed.json",
+		"eventbridge-lifecycle-expiration.json", "eventbridge-object-deleted.json", "plan-new-run.json", "plan.json", "report-request.json",
+		"s3-lifecycle-expiration.json", "s3-object-removed.json", "s3-test-event.json", "schedule-v2-run.json", "scheduled-event.json",
+		"shard-resume.json", "shard.json", "sns-s3-object-removed.json", "sqs-s3-object-removed.json", "sqs-sns-poison.json", "sqs-sns-s3-object-removed.json",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("events/ (-tested +present): a new sample needs a row in TestDecodeSampleEvents (here or in functions/report)\n%s", diff)

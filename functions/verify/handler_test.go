@@ -358,3 +358,93 @@ func TestDeadlineMargin(t *testing.T) {
 		}
 	}
 }
+
+// Every deletion shape of events/ goes through the handler: S3 Lifecycle
+// expirations (permanent and delete markers), EventBridge's lifecycle
+// deletions, S3 -> SNS -> Lambda and S3 -> SNS -> SQS. A key that no store
+// holds and no ledger knows is answered with a warning, never a silent
+// nothing; a poison message fails the invocation and writes nothing.
+func TestDeletionShapesThroughTheHandler(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.invoke(`{"action":"run"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run RunAnswer
+	if err := json.Unmarshal([]byte(out), &run); err != nil || !run.Done {
+		t.Fatalf("run: %s, %v", out, err)
+	}
+	for _, s := range []string{"legacy-us", "legacy-sg"} {
+		f.stores[s].Delete("00042/backup 1 été.bin")
+	}
+	f.stores["legacy-us"].Delete("00043/backup-1.bin")
+	type row struct {
+		Pair, Key string
+		Verdict   ledger.Verdict
+		Warning   string
+		Written   bool
+	}
+	answer := func(name string) ([]row, error) {
+		t.Helper()
+		out, err := f.invoke(string(sample(t, name)))
+		if err != nil {
+			return nil, err
+		}
+		var a struct {
+			Rejudged []row             `json:"rejudged"`
+			Ignored  []json.RawMessage `json:"ignored"`
+		}
+		if err := json.Unmarshal([]byte(out), &a); err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Ignored) != 0 {
+			t.Errorf("%s: ignored %s", name, out)
+		}
+		return a.Rejudged, nil
+	}
+	unknown := "no store of the pair holds the key and it is not in the ledger of run " + run.RunID +
+		": it was deleted, but nothing says whether it ever had a copy (created and deleted between runs, or before the first run without a baseline)"
+	for _, tc := range []struct {
+		file string
+		want []row
+	}{
+		{"s3-lifecycle-expiration.json", []row{
+			{"us-users", "00042/backup 1 été.bin", ledger.Deleted, "", true},
+			{"us-users", "00043/backup-1.bin", ledger.DeletionIncomplete, "", true},
+		}},
+		{"eventbridge-lifecycle-expiration.json", []row{{"us-users", "00042/backup 1 été.bin", ledger.Deleted, "", true}}},
+		{"sns-s3-object-removed.json", []row{{"us-users", "00043/backup-1.bin", ledger.DeletionIncomplete, "", true}}},
+		{"sqs-sns-s3-object-removed.json", []row{
+			{"us-users", "00044/a+b?c#d.bin", "", unknown, true},
+			{"us-users", "00045/gone-before-any-run.bin", "", unknown, true},
+		}},
+	} {
+		got, err := answer(tc.file)
+		if err != nil {
+			t.Errorf("%s: %v", tc.file, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.file, diff)
+		}
+	}
+	// The warning is in the record, which has no entry.
+	for p, content := range f.files() {
+		if strings.Contains(p, "/rejudged/") && strings.Contains(content, `"key": "00045/gone-before-any-run.bin"`) {
+			var rec state.Rejudged
+			if err := json.Unmarshal([]byte(content), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Entry != nil || rec.Warning != unknown {
+				t.Errorf("record %s: entry %v, warning %q", p, rec.Entry, rec.Warning)
+			}
+		}
+	}
+	before := f.files()
+	if _, err := answer("sqs-sns-poison.json"); err == nil || !strings.Contains(err.Error(), "SQS message 1 (0b5f3c1e-2c83-4b7a-9f0e-6a1f6f3e2a03): SNS message") {
+		t.Errorf("the poison message: %v", err)
+	}
+	if diff := cmp.Diff(before, f.files()); diff != "" {
+		t.Errorf("the poison message changed files (-want +got):\n%s", diff)
+	}
+}
