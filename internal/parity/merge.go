@@ -136,21 +136,26 @@ func (c *entryCursor) head() (*ledger.Entry, error) {
 // merger is the k-way merge of a shard's sources. It holds one page per
 // source, whatever the number of keys.
 type merger struct {
-	legacy   []fpCursor
-	target   fpCursor
-	previous entryCursor
-	baseline entryCursor
+	legacy    []fpCursor
+	target    fpCursor
+	previous  entryCursor
+	baselines []fpCursor
 }
 
-func newMerger(p Pair, r inventory.KeyRange, in Inputs) *merger {
+// newMerger returns the merge of in's sources over r; bases[j] is the legacy
+// store index of in.Baselines[j].
+func newMerger(p Pair, r inventory.KeyRange, in Inputs, bases []int) *merger {
 	m := &merger{
-		legacy:   make([]fpCursor, len(in.Legacy)),
-		target:   fpCursor{name: p.Target.Name, l: in.Target, r: r},
-		previous: entryCursor{name: "previous ledger", s: in.Previous, r: r},
-		baseline: entryCursor{name: "baseline", s: in.Baseline, r: r},
+		legacy:    make([]fpCursor, len(in.Legacy)),
+		target:    fpCursor{name: p.Target.Name, l: in.Target, r: r},
+		previous:  entryCursor{name: "previous ledger", s: in.Previous, r: r},
+		baselines: make([]fpCursor, len(in.Baselines)),
 	}
 	for i, l := range in.Legacy {
 		m.legacy[i] = fpCursor{name: p.Legacy[i].Name, l: l, r: r}
+	}
+	for j, b := range in.Baselines {
+		m.baselines[j] = fpCursor{name: "the baseline of " + p.Legacy[bases[j]].Name + " (" + b.Source + ")", l: b.Listing, r: r}
 	}
 	return m
 }
@@ -190,12 +195,14 @@ func (m *merger) next(st *keyState) (bool, error) {
 	if p != nil {
 		consider(p.Key)
 	}
-	b, err := m.baseline.head()
-	if err != nil {
-		return false, err
-	}
-	if b != nil {
-		consider(b.Key)
+	for j := range m.baselines {
+		b, err := m.baselines[j].head()
+		if err != nil {
+			return false, err
+		}
+		if b != nil {
+			consider(b.Key)
+		}
 	}
 	if !found {
 		return false, nil
@@ -213,16 +220,16 @@ func (m *merger) next(st *keyState) (bool, error) {
 		st.target = t
 		m.target.i++
 	}
-	switch {
-	case p != nil && p.Key == key:
+	if p != nil && p.Key == key {
 		st.prev = p
 		m.previous.i++
-		if b != nil && b.Key == key {
-			m.baseline.i++
+	}
+	for j := range m.baselines {
+		c := &m.baselines[j]
+		if c.i < len(c.page) && c.page[c.i].Key == key {
+			st.baseline[j] = &c.page[c.i]
+			c.i++
 		}
-	case b != nil && b.Key == key:
-		st.prev = b
-		m.baseline.i++
 	}
 	return true, nil
 }
