@@ -73,6 +73,16 @@ func (e *Engine) baselineHeld(s *keyState) []string {
 	return held
 }
 
+// refOf returns the ref of store among refs.
+func refOf(refs []ledger.BaselineRef, store string) (ledger.BaselineRef, bool) {
+	for _, r := range refs {
+		if r.Store == store {
+			return r, true
+		}
+	}
+	return ledger.BaselineRef{}, false
+}
+
 // baselineOf returns the index of the baseline of legacy store i, or -1.
 func (s *keyState) baselineOf(i int) int {
 	for j, k := range s.baseStore {

@@ -58,18 +58,30 @@ func (e *Engine) judge(s *keyState) decision {
 	// Has deletion begun? A store that holds or held the key has no current
 	// object: it stopped listing it, hides it behind a delete marker, or
 	// only unfinished uploads hold parts.
-	var begun, goneSince []string
+	// The baselines that said a store held the key: this run's, for a key
+	// no run saw; the previous entry's, while the store stays without it.
+	var refs []ledger.BaselineRef
+	switch {
+	case prev == nil:
+		refs = s.baselineRefsOf(baseHeld)
+	case !recreated:
+		refs = prev.Baseline
+	}
+	var begun []string
+	var kept []ledger.BaselineRef
 	for i := 0; i < nL; i++ {
 		f := s.legacy[i]
 		name := e.pair.Legacy[i].Name
 		held := contains(prevHeld, name)
 		switch {
 		case f == nil || !f.Holds():
-			switch {
-			case held && contains(baseHeld, name):
-				begun = append(begun, name+" no longer holds it ("+s.inventoryName(s.baselineOf(i))+" listed it)")
-				goneSince = append(goneSince, name)
-			case held:
+			if !held {
+				break
+			}
+			if r, ok := refOf(refs, name); ok {
+				begun = append(begun, fmt.Sprintf("%s no longer holds it (its S3 Inventory of %s listed it)", name, stamp(r.Date)))
+				kept = append(kept, r)
+			} else {
 				begun = append(begun, name+" no longer holds it")
 			}
 		case f.Presence == inventory.DeleteMarker:
@@ -142,8 +154,8 @@ func (e *Engine) judge(s *keyState) decision {
 
 	entry.Verdict, entry.Evidence = verdict, evidence
 	entry.Detail = strings.Join(details, "; ")
-	if len(goneSince) > 0 {
-		entry.Baseline = s.baselineRefsOf(goneSince)
+	if len(kept) > 0 {
+		entry.Baseline = kept
 	}
 	return decision{entry: entry}
 }

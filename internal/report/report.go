@@ -71,6 +71,28 @@ type PairReport struct {
 	Attested bool                      `json:"attested"`
 	// Statement says in words whether the pair is attested, and why not.
 	Statement string `json:"statement"`
+	// Baseline says which of the pair's verdicts were judged from S3
+	// Inventories of its legacy stores taken before its first run (keys
+	// deleted before any run saw them); nil when the pair has none.
+	Baseline *BaselineReport `json:"baseline,omitempty"`
+}
+
+// BaselineReport is what a pair's verdicts owe to baselines.
+type BaselineReport struct {
+	// Inventories are the S3 Inventories the pair's ledger rests on.
+	Inventories []BaselineInventory `json:"inventories"`
+	// Verdicts counts, for every verdict, the keys judged from them.
+	Verdicts map[ledger.Verdict]int64 `json:"verdicts"`
+}
+
+// BaselineInventory is one legacy store's S3 Inventory.
+type BaselineInventory struct {
+	Store string `json:"store"`
+	// Inventory is the manifest's location; Date its creation time.
+	Inventory string    `json:"inventory"`
+	Date      time.Time `json:"date"`
+	// ReadBy is the run that read it: the pair's first.
+	ReadBy string `json:"read_by"`
 }
 
 // Exception is one key whose verdict is an exception or critical.
@@ -181,6 +203,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 			}
 		}
 		pr.Objects, pr.Verdicts, pr.Bytes = t.Objects, t.Verdicts(), t.VerdictBytes()
+		pr.Baseline = baselineOf(rec, mp.Name, &t)
 		pr.Attested, pr.Statement = attestation(&pr, rep.Complete)
 		total.Merge(t)
 		rep.Pairs = append(rep.Pairs, pr)
@@ -225,4 +248,35 @@ func (r *Report) Critical() int64 {
 		}
 	}
 	return n
+}
+
+// baselineOf is what pair's verdicts owe to baselines: the inventories the
+// run's record names and the keys its ledger says were judged from them.
+func baselineOf(rec *state.Record, pair string, t *ledger.Tally) *BaselineReport {
+	var b BaselineReport
+	for _, x := range rec.Baselines {
+		if x.Pair == pair {
+			b.Inventories = append(b.Inventories, BaselineInventory{Store: x.Store, Inventory: x.Inventory, Date: x.Date, ReadBy: x.ReadBy})
+		}
+	}
+	b.Verdicts = t.BaselineVerdicts()
+	if b.Inventories == nil && b.Verdicts == nil {
+		return nil
+	}
+	if b.Inventories == nil {
+		b.Inventories = []BaselineInventory{}
+	}
+	if b.Verdicts == nil {
+		b.Verdicts = zeroVerdicts()
+	}
+	return &b
+}
+
+// zeroVerdicts is every verdict with the count 0.
+func zeroVerdicts() map[ledger.Verdict]int64 {
+	m := make(map[ledger.Verdict]int64, len(ledger.Verdicts))
+	for _, v := range ledger.Verdicts {
+		m[v] = 0
+	}
+	return m
 }

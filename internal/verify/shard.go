@@ -54,6 +54,10 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		defer l.Close()
 		in.Legacy = append(in.Legacy, l)
 	}
+	if in.Baselines, err = r.openBaselines(lctx, rec, pairName, rng); err != nil {
+		return ShardResult{}, err
+	}
+	defer closeAll(in.Baselines)
 	if rec.PreviousRunID != "" {
 		prev, err := r.st.OpenLedger(ctx, rec.PreviousRunID, pairName, rng)
 		if err != nil {
