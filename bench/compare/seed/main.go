@@ -33,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/parityproof/parityproof/bench/compare/workload"
+	"github.com/parityproof/parityproof/internal/awsclient"
 )
 
 func main() {
@@ -64,7 +65,10 @@ func run(ctx context.Context, endpoint, region, name string, n int, legacy, targ
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	client := newClient(endpoint, region, concurrency)
+	client, err := newClient(ctx, endpoint, region, concurrency)
+	if err != nil {
+		return fmt.Errorf("the S3 client: %w", err)
+	}
 	for _, b := range []string{legacy, target} {
 		if err := createBucket(ctx, client, b); err != nil {
 			return err
@@ -90,7 +94,7 @@ func run(ctx context.Context, endpoint, region, name string, n int, legacy, targ
 				_, err := client.PutObject(ctx, &s3.PutObjectInput{
 					Bucket: aws.String(p.bucket), Key: aws.String(p.key),
 					Body: bytes.NewReader(p.body), ContentLength: aws.Int64(int64(len(p.body))),
-				})
+				}, noChecksums)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -160,26 +164,30 @@ func run(ctx context.Context, endpoint, region, name string, n int, legacy, targ
 	return nil
 }
 
-// newClient returns an S3 client for a path-style endpoint with enough
-// kept-alive connections for concurrency PUTs in flight.
-func newClient(endpoint, region string, concurrency int) *s3.Client {
+// newClient returns an S3 client (from internal/awsclient, the one place
+// clients are built) for a path-style endpoint with enough kept-alive
+// connections for concurrency PUTs in flight.
+func newClient(ctx context.Context, endpoint, region string, concurrency int) (*s3.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.MaxIdleConns = concurrency
 	tr.MaxIdleConnsPerHost = concurrency
-	return s3.New(s3.Options{
-		Region:                     region,
-		BaseEndpoint:               aws.String(endpoint),
-		UsePathStyle:               true,
-		Credentials:                credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
-		HTTPClient:                 &http.Client{Transport: tr},
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	return awsclient.S3(ctx, awsclient.Options{
+		Region: region, Endpoint: endpoint, PathStyle: true,
+		Identity:   awsclient.Identity{Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "")},
+		HTTPClient: &http.Client{Transport: tr},
 	})
 }
 
+// noChecksums sends objects without additional checksums, so that the
+// listings carry MD5 ETags only, as most legacy objects do.
+func noChecksums(o *s3.Options) {
+	o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+}
+
 func createBucket(ctx context.Context, client *s3.Client, bucket string) error {
-	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}, noChecksums)
 	var owned *types.BucketAlreadyOwnedByYou
 	if err != nil && !errors.As(err, &owned) {
 		return fmt.Errorf("creating bucket %s: %w", bucket, err)
