@@ -43,7 +43,7 @@ type Answer struct {
 	// Counts are the run's totals.
 	Counts report.Totals `json:"counts"`
 	// Exceptions and Critical count the keys of those severities.
-	Exceptions int   `json:"exceptions"`
+	Exceptions int64 `json:"exceptions"`
 	Critical   int64 `json:"critical"`
 	// Notified is the SNS message id of the announcement, "" when no topic
 	// is configured.
@@ -118,7 +118,7 @@ func (h *handler) serve(ctx context.Context, log *slog.Logger, req Request) (*An
 		return nil, fmt.Errorf("the report of run %s is published at %s, but: %w", ans.RunID, out.Published.ReportURL, out.NotifyErr)
 	}
 	ans.Report, ans.HTML, ans.Notified = out.Published.ReportURL, out.Published.HTMLURL, out.Notified
-	ans.Counts, ans.Exceptions, ans.Critical = out.Report.Totals, len(out.Report.Exceptions), out.Report.Critical()
+	ans.Counts, ans.Exceptions, ans.Critical = out.Report.Totals, out.Report.ExceptionCount(), out.Report.Critical()
 	return ans, nil
 }
 

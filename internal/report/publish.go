@@ -1,12 +1,15 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/storage"
@@ -65,19 +68,22 @@ type latest struct {
 // Publish writes the report's four files under <run_id>/ at the reports
 // location — report.json last, so that its presence means the report is
 // whole — and points latest.json at it when it is the newest run's (see
-// Newest).
+// Newest). report.json and exceptions.csv are written in one pass over
+// the exceptions, through temporary files: they grow with the number of
+// exceptions, the memory Publish uses does not.
 func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOption) (Published, error) {
 	var o publishOptions
 	for _, fn := range opts {
 		fn(&o)
 	}
 	pub := Locate(st, r)
-	js, err := r.JSON()
+	tmp, err := os.MkdirTemp("", "parityproof-report-")
 	if err != nil {
-		return pub, err
+		return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
 	}
-	csvb, err := r.CSV()
-	if err != nil {
+	defer os.RemoveAll(tmp)
+	jsonFile, csvFile := filepath.Join(tmp, "report.json"), filepath.Join(tmp, "exceptions.csv")
+	if err := r.writeFiles(ctx, jsonFile, csvFile); err != nil {
 		return pub, err
 	}
 	html, err := r.HTML(pub)
@@ -88,19 +94,32 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 	for _, f := range []struct {
 		name, ctype string
 		body        []byte
+		file        string
 	}{
-		{"exceptions.csv", "text/csv; charset=utf-8", csvb},
-		{"summary.md", "text/markdown; charset=utf-8", r.Summary(pub)},
-		{"report.html", "text/html; charset=utf-8", html},
-		{"report.json", "application/json", js},
+		{name: "exceptions.csv", ctype: "text/csv; charset=utf-8", file: csvFile},
+		{name: "summary.md", ctype: "text/markdown; charset=utf-8", body: r.Summary(pub)},
+		{name: "report.html", ctype: "text/html; charset=utf-8", body: html},
+		{name: "report.json", ctype: "application/json", file: jsonFile},
 	} {
-		err := st.Put(ctx, dir+f.name, bytes.NewReader(f.body), storage.PutOptions{ContentType: f.ctype, RetainUntil: o.retainUntil})
+		var body io.Reader = bytes.NewReader(f.body)
+		if f.file != "" {
+			fh, err := os.Open(f.file)
+			if err != nil {
+				return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
+			}
+			defer fh.Close()
+			body = fh
+		}
+		err := st.Put(ctx, dir+f.name, body, storage.PutOptions{ContentType: f.ctype, RetainUntil: o.retainUntil})
 		if err != nil {
 			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
 		}
 	}
 	if o.newest != nil && !*o.newest {
 		return pub, nil
+	}
+	if !r.Complete {
+		return pub, nil // latest.json names complete runs only
 	}
 	if o.newest == nil {
 		cur, err := readLatest(ctx, st)
@@ -119,6 +138,56 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 		return pub, fmt.Errorf("pointing latest.json at run %s: %w", r.RunID, err)
 	}
 	return pub, nil
+}
+
+// writeFiles writes report.json and exceptions.csv at the two paths, in
+// one pass over the exceptions.
+func (r *Report) writeFiles(ctx context.Context, jsonPath, csvPath string) error {
+	jf, err := os.Create(jsonPath)
+	if err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	defer jf.Close()
+	cf, err := os.Create(csvPath)
+	if err != nil {
+		return fmt.Errorf("writing exceptions.csv: %w", err)
+	}
+	defer cf.Close()
+	jw, cw := bufio.NewWriterSize(jf, 1<<16), bufio.NewWriterSize(cf, 1<<16)
+	js, err := r.newJSONWriter(jw)
+	if err != nil {
+		return err
+	}
+	cs, err := newCSVWriter(cw)
+	if err != nil {
+		return err
+	}
+	if err := r.EachException(ctx, func(x *Exception) error {
+		if err := js.add(x); err != nil {
+			return err
+		}
+		return cs.add(x)
+	}); err != nil {
+		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
+	}
+	if err := js.end(); err != nil {
+		return err
+	}
+	if err := cs.end(); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		w    *bufio.Writer
+		file *os.File
+	}{{jw, jf}, {cw, cf}} {
+		if err := f.w.Flush(); err != nil {
+			return fmt.Errorf("writing %s: %w", f.file.Name(), err)
+		}
+		if err := f.file.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", f.file.Name(), err)
+		}
+	}
+	return nil
 }
 
 // readLatest reads latest.json; a location without one, or with one that
@@ -143,11 +212,89 @@ func readLatest(ctx context.Context, st storage.Store) (latest, error) {
 	return l, nil
 }
 
-// JSON renders report.json.
+// JSON renders report.json in memory. Reports Build makes stream their
+// exceptions from the state (with a background context): Publish writes
+// them through WriteJSON instead.
 func (r *Report) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(r, "", "  ")
+	var buf bytes.Buffer
+	if err := r.WriteJSON(context.Background(), &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteJSON writes report.json to w, the exceptions one at a time: the
+// bytes json.MarshalIndent(r, "", "  ") would give with every exception in
+// r.Exceptions.
+func (r *Report) WriteJSON(ctx context.Context, w io.Writer) error {
+	js, err := r.newJSONWriter(w)
+	if err != nil {
+		return err
+	}
+	if err := r.EachException(ctx, js.add); err != nil {
+		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
+	}
+	return js.end()
+}
+
+// jsonWriter writes report.json around exceptions added one at a time.
+type jsonWriter struct {
+	w    io.Writer
+	tail []byte
+	n    int64
+}
+
+// exceptionsField is where the exceptions go in report.json, as
+// json.MarshalIndent writes the report with none.
+var exceptionsField = []byte("\n  \"exceptions\": [],\n")
+
+func (r *Report) newJSONWriter(w io.Writer) (*jsonWriter, error) {
+	head := *r
+	head.Exceptions = []Exception{}
+	b, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding report.json: %w", err)
 	}
-	return append(b, '\n'), nil
+	i := bytes.Index(b, exceptionsField)
+	if i < 0 || bytes.Count(b, exceptionsField) != 1 {
+		return nil, errors.New("encoding report.json: cannot find where its exceptions go")
+	}
+	js := &jsonWriter{w: w, tail: append(b[i+len(exceptionsField)-1:], '\n')}
+	if _, err := w.Write(append(b[:i:i], "\n  \"exceptions\": ["...)); err != nil {
+		return nil, fmt.Errorf("writing report.json: %w", err)
+	}
+	return js, nil
+}
+
+func (js *jsonWriter) add(x *Exception) error {
+	b, err := json.MarshalIndent(x, "    ", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding an exception of report.json: %w", err)
+	}
+	sep := ",\n    "
+	if js.n == 0 {
+		sep = "\n    "
+	}
+	js.n++
+	if _, err := io.WriteString(js.w, sep); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	if _, err := js.w.Write(b); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	return nil
+}
+
+func (js *jsonWriter) end() error {
+	closing := "]," // no exception: "exceptions": [],
+	if js.n > 0 {
+		closing = "\n  ],"
+	}
+	if _, err := io.WriteString(js.w, closing); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	if _, err := js.w.Write(js.tail); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	return nil
 }

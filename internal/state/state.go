@@ -14,7 +14,7 @@
 //	runs/<run>/failures/<pair>/<shard>.json                why a shard's last attempt failed (the state machine's Catch)
 //	runs/<run>/manifest.json                               every ledger part and its digest, written when every shard is done
 //	runs/<run>/finished.json                               when the manifest was written
-//	runs/<run>/partial/manifest-<sha256>.json              the manifest of the shards done, for the report of a run some of whose shards failed
+//	runs/<run>/partial-manifest-<sha256>.json              the manifest of the shards done, for the report of a run some of whose shards failed
 //	rejudged/<run>/<pair>/<sha256 of key>/<time>-<events>.json   a key re-judged after deletion events
 //
 // Every file is written whole or not at all (storage.Store's contract) and
@@ -89,7 +89,7 @@ func FailureName(runID, pair, shard string) string {
 // kept, by its SHA-256, for the report of a run some of whose shards
 // failed.
 func PartialManifestName(runID, sha256 string) string {
-	return RunDir(runID) + "partial/manifest-" + sha256 + ".json"
+	return RunDir(runID) + "partial-manifest-" + sha256 + ".json"
 }
 
 // putJSON writes v as indented JSON.
