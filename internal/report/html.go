@@ -30,16 +30,15 @@ type page struct {
 	HeadlineClass string
 	Pairs         []htmlPair
 	Exceptions    []Exception
-	// Total counts every exception; Hidden those not shown.
-	Total        int64
-	Hidden       int64
-	ScopeChanged bool
-	Duration     string
-	BurnLegend   []legendItem
-	Glossary     []verdictRow
-	CSS          template.CSS
-	Script       template.JS
-	CSP          string
+	Total         int64 // every exception; Hidden: those not shown
+	Hidden        int64
+	ScopeChanged  bool
+	Duration      string
+	BurnLegend    []legendItem
+	Glossary      []verdictRow
+	CSS           template.CSS
+	Script        template.JS
+	CSP           string
 }
 
 type htmlPair struct {
