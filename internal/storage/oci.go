@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -37,7 +36,7 @@ func (s *OCI) meta() common.RequestMetadata { return common.RequestMetadata{Retr
 
 // Put implements Store.
 func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) error {
-	body, err := io.ReadAll(r)
+	body, size, err := seekable(r)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
@@ -50,7 +49,7 @@ func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) e
 	}
 	req := objectstorage.PutObjectRequest{
 		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
-		ContentLength: common.Int64(int64(len(body))), PutObjectBody: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: common.Int64(size), PutObjectBody: io.NopCloser(body),
 		RequestMetadata: s.meta(),
 	}
 	if o.ContentType != "" {

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,17 +61,18 @@ func NewS3(ctx context.Context, loc S3Location) (*S3, error) {
 
 func (s *S3) key(name string) string { return s.prefix + name }
 
-// Put implements Store. The content is read whole first: parityproof's
-// files are bounded (a ledger part, a report), and S3 needs the length.
+// Put implements Store. A body that can seek (a file: a report's
+// report.json and exceptions.csv grow with its exceptions) is sent as it
+// is; any other is read whole first, S3 needing the length.
 func (s *S3) Put(ctx context.Context, name string, r io.Reader, o PutOptions) error {
-	body, err := io.ReadAll(r)
+	body, _, err := seekable(r)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
 	in := &s3.PutObjectInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(s.key(name)),
-		Body:              bytes.NewReader(body),
+		Body:              body,
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	}
 	if o.ContentType != "" {

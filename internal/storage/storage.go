@@ -6,6 +6,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -190,6 +191,30 @@ func (d *Dir) URL(name string) string {
 
 // Path returns the local path of name, for messages that point at a file.
 func (d *Dir) Path(name string) string { return filepath.Join(d.root, filepath.FromSlash(name)) }
+
+// seekable returns r as a body whose length is known: r itself, from where
+// it is, when it can seek (a file), else its content read whole.
+func seekable(r io.Reader) (io.ReadSeeker, int64, error) {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		at, err := rs.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, 0, err
+		}
+		end, err := rs.Seek(0, io.SeekEnd)
+		if err != nil {
+			return nil, 0, err
+		}
+		if _, err := rs.Seek(at, io.SeekStart); err != nil {
+			return nil, 0, err
+		}
+		return rs, end - at, nil
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	return bytes.NewReader(b), int64(len(b)), nil
+}
 
 // contextReader stops a copy when its context is done.
 type contextReader struct {

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -72,6 +73,7 @@ var OddNames = []string{
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, h) })
+	t.Run("PutFromAFileOrAStream", func(t *testing.T) { testPutFromFile(t, h) })
 	t.Run("ReplaceKeepsTheLatest", func(t *testing.T) { testReplace(t, h) })
 	t.Run("ReplaceIsAtomic", func(t *testing.T) { testAtomicReplace(t, h) })
 	t.Run("FailedPutKeepsThePrevious", func(t *testing.T) { testFailedPut(t, h) })
@@ -161,6 +163,32 @@ func testRoundTrip(t *testing.T, h Harness) {
 	for name, want := range objects {
 		same(t, fmt.Sprintf("Get(%q)", name), want, mustGet(t, st, name))
 	}
+}
+
+// A body that can seek (a file, as reports are written) is stored from
+// where it stands; one that cannot (a pipe) whole.
+func testPutFromFile(t *testing.T, h Harness) {
+	st := h.NewPlace(t)("")
+	body := content(4, 1<<20+3)
+	f, err := os.CreateTemp(t.TempDir(), "body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(100, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(context.Background(), "from-file", f, storage.PutOptions{}); err != nil {
+		t.Fatalf("Put from a file: %v", err)
+	}
+	same(t, "Get(from-file)", body[100:], mustGet(t, st, "from-file"))
+	if err := st.Put(context.Background(), "from-stream", io.MultiReader(bytes.NewReader(body[:7]), bytes.NewReader(body[7:])), storage.PutOptions{}); err != nil {
+		t.Fatalf("Put from a stream: %v", err)
+	}
+	same(t, "Get(from-stream)", body, mustGet(t, st, "from-stream"))
 }
 
 func testReplace(t *testing.T, h Harness) {
