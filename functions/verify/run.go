@@ -75,11 +75,13 @@ type PlanAnswer struct {
 
 // ListLocation is where the shard tasks are listed, one JSON object a line
 // (state.ShardListName): its URL, and for a state location in S3 its bucket
-// and key, as the ItemReader takes them.
+// and key, as the ItemReader takes them, and the prefix the Distributed
+// Map's ResultWriter writes under (state.MapResultsPrefix).
 type ListLocation struct {
-	URL    string `json:"url"`
-	Bucket string `json:"bucket,omitempty"`
-	Key    string `json:"key,omitempty"`
+	URL           string `json:"url"`
+	Bucket        string `json:"bucket,omitempty"`
+	Key           string `json:"key,omitempty"`
+	ResultsPrefix string `json:"results_prefix,omitempty"`
 }
 
 // plan lists the shard tasks of the run runID, or with NewRun those of the
@@ -120,6 +122,9 @@ func (inv *invocation) plan(ctx context.Context, runID string) (*PlanAnswer, err
 		return nil, fmt.Errorf("listing the shards of run %s: %w", rec.RunID, err)
 	}
 	ans.Location = locationOf(url)
+	if ans.Location.Bucket != "" {
+		ans.Location.ResultsPrefix = locationOf(inv.runner.State().URL(state.MapResultsPrefix(rec.RunID))).Key
+	}
 	inv.log.Info("planned", "run_id", rec.RunID, "shards", ans.Count, "complete", complete, "list", url)
 	return ans, nil
 }
