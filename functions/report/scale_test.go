@@ -43,9 +43,11 @@ func serveInvocation(inv *synthetic.Invocation) error {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", "report", "version", version)
 	h := &handler{
-		log:      log,
-		metrics:  emf.New(io.Discard, "", nil),
-		load:     func(context.Context) (*lambdaenv.Env, error) { return &lambdaenv.Env{Config: cfg, Source: inv.Config}, nil },
+		log:     log,
+		metrics: emf.New(io.Discard, "", nil),
+		load: func(context.Context) (*lambdaenv.Env, error) {
+			return &lambdaenv.Env{Config: cfg, Source: inv.Config}, nil
+		},
 		open:     inv.Open,
 		identify: func(context.Context) *state.Identity { return nil },
 		now:      time.Now,

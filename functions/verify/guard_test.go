@@ -159,9 +159,29 @@ func sqsMessage(id, body string) string {
 	return fmt.Sprintf(`{"messageId":%q,"eventSource":"aws:sqs","body":%q}`, id, body)
 }
 
-// Each message of an SQS batch is re-judged on its own: one that cannot be
-// decoded, or holds something other than deletions, is named in
-// batchItemFailures alone, and the others are re-judged.
+// failingStore fails the listing of one key.
+type failingStore struct {
+	inventory.Store
+	key string
+}
+
+func (f failingStore) List(ctx context.Context, r inventory.KeyRange) inventory.Listing {
+	if r.Start == f.key {
+		return hangingListing{canceled()}
+	}
+	return f.Store.List(ctx, r)
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// A message of an SQS batch that cannot be decoded, holds something other
+// than deletions, or whose key cannot be re-judged, is named in
+// batchItemFailures alone; the others' deletions are re-judged — a key
+// that two messages name once, with both events.
 func TestSQSBatchFailsItsPoisonMessagesAlone(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.invoke(`{"action":"run"}`); err != nil {
@@ -170,19 +190,24 @@ func TestSQSBatchFailsItsPoisonMessagesAlone(t *testing.T) {
 	for _, s := range []string{"legacy-us", "legacy-sg"} {
 		f.stores[s].Delete("00042/backup 1 été.bin")
 	}
+	f.stores["legacy-us"].Delete("00043/backup-1.bin")
+	open := f.h.open
+	f.h.open = func(ctx context.Context, s config.Store, pageSize int) (inventory.Store, error) {
+		st, err := open(ctx, s, pageSize)
+		return failingStore{st, "00731/backup-1.bin"}, err
+	}
+	f.h.cache = containerCache{}
 	batch := `{"Records":[` + strings.Join([]string{
 		sqsMessage("good-1", s3Removed("legacy-us-backups", "users/00042/backup+1+%C3%A9t%C3%A9.bin", "2026-11-28T23:15:04Z")),
 		sqsMessage("poison", `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete"`),
 		sqsMessage("test", `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"legacy-us-backups"}`),
 		sqsMessage("not-a-deletion", `{"action":"run"}`),
+		sqsMessage("failing", s3Removed("legacy-us-backups", "users/00731/backup-1.bin", "2026-11-28T23:15:30Z")),
 		sqsMessage("good-2", s3Removed("legacy-sg-backups", "users/00042/backup+1+%C3%A9t%C3%A9.bin", "2026-11-28T23:16:00Z")),
+		sqsMessage("good-3", s3Removed("legacy-us-backups", "users/00043/backup-1.bin", "2026-11-28T23:16:30Z")),
 		sqsMessage("elsewhere", s3Removed("someone-elses-bucket", "x", "2026-11-28T23:16:00Z")),
 	}, ",") + `]}`
-	out, err := f.invoke(batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ans struct {
+	type answer struct {
 		Rejudged []struct {
 			Key, Verdict string
 			Written      bool
@@ -192,24 +217,53 @@ func TestSQSBatchFailsItsPoisonMessagesAlone(t *testing.T) {
 			ItemIdentifier string `json:"itemIdentifier"`
 		} `json:"batchItemFailures"`
 	}
+	var ans answer
+	out, err := f.invoke(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := json.Unmarshal([]byte(out), &ans); err != nil {
 		t.Fatal(err)
 	}
-	var failed []string
+	var failed, judged []string
 	for _, b := range ans.BatchItemFailures {
 		failed = append(failed, b.ItemIdentifier)
 	}
-	if diff := cmp.Diff([]string{"poison", "not-a-deletion"}, failed); diff != "" {
+	for _, r := range ans.Rejudged {
+		judged = append(judged, fmt.Sprintf("%s %s %v", r.Key, r.Verdict, r.Written))
+	}
+	if diff := cmp.Diff([]string{"poison", "not-a-deletion", "failing"}, failed); diff != "" {
 		t.Errorf("batchItemFailures (-want +got):\n%s", diff)
 	}
-	if len(ans.Rejudged) != 2 || ans.Rejudged[0].Verdict != "deleted" || !ans.Rejudged[0].Written || !ans.Rejudged[1].Written ||
-		len(ans.Ignored) != 1 || ans.Ignored[0].Bucket != "someone-elses-bucket" {
-		t.Errorf("answer: %s", out)
+	// The batch failed together, then message by message: 00042 was
+	// judged once per message.
+	if diff := cmp.Diff([]string{"00042/backup 1 été.bin deleted true", "00042/backup 1 été.bin deleted true", "00043/backup-1.bin deletion_incomplete true"}, judged); diff != "" {
+		t.Errorf("re-judged (-want +got):\n%s", diff)
 	}
-	// A batch of good messages fails none.
-	out, err = f.invoke(`{"Records":[` + sqsMessage("good-1", s3Removed("legacy-us-backups", "users/00042/backup+1+%C3%A9t%C3%A9.bin", "2026-11-28T23:15:04Z")) + `]}`)
-	if err != nil || !strings.Contains(out, `"batchItemFailures":[]`) || !strings.Contains(out, `"written":false`) {
-		t.Errorf("a good batch delivered again: %s, %v", out, err)
+	if len(ans.Ignored) != 1 || ans.Ignored[0].Bucket != "someone-elses-bucket" {
+		t.Errorf("ignored %+v", ans.Ignored)
+	}
+	// Without the failing message, the batch is re-judged together: 00042
+	// once, with both events — as the failed attempt together had already
+	// recorded it, so nothing is written again.
+	f.h.open, f.h.cache = open, containerCache{}
+	out, err = f.invoke(strings.Replace(batch, sqsMessage("failing", s3Removed("legacy-us-backups", "users/00731/backup-1.bin", "2026-11-28T23:15:30Z"))+",", "", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans = answer{}
+	if err := json.Unmarshal([]byte(out), &ans); err != nil {
+		t.Fatal(err)
+	}
+	judged = nil
+	for _, r := range ans.Rejudged {
+		judged = append(judged, fmt.Sprintf("%s %s %v", r.Key, r.Verdict, r.Written))
+	}
+	if diff := cmp.Diff([]string{"00042/backup 1 été.bin deleted false", "00043/backup-1.bin deletion_incomplete false"}, judged); diff != "" {
+		t.Errorf("re-judged together (-want +got):\n%s", diff)
+	}
+	if len(ans.BatchItemFailures) != 2 {
+		t.Errorf("batchItemFailures %+v, want the poison and the request", ans.BatchItemFailures)
 	}
 }
 
