@@ -24,9 +24,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	s3store "github.com/parityproof/parityproof/pkg/inventory/s3"
 )
@@ -149,14 +149,10 @@ func sampleHeap() func() uint64 {
 // seedBucket creates the bucket and puts n small objects under prefix,
 // named like users' backups: 1000 objects per user directory.
 func seedBucket(ctx context.Context, endpoint, region, bucket, prefix string, n, workers int) error {
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	client, err := awsclient.S3(ctx, awsclient.Options{Region: region, Endpoint: endpoint, PathStyle: true})
 	if err != nil {
 		return err
 	}
-	client := awss3.NewFromConfig(awsCfg, func(o *awss3.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.UsePathStyle = true
-	})
 	if _, err := client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil &&
 		!strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") {
 		return fmt.Errorf("creating bucket %s: %w", bucket, err)

@@ -21,6 +21,8 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
+	"github.com/parityproof/parityproof/internal/ociclient"
 	"github.com/parityproof/parityproof/internal/ocilocal"
 )
 
@@ -41,7 +43,7 @@ type world struct {
 	s3srv       *http.Server
 	s3          *s3.Client
 	oci         *ocilocal.Running
-	ociClient   objectstorage.ObjectStorageClient
+	ociClient   *ociclient.Client
 	ociConfig   string
 	credentials aws.Credentials
 }
@@ -60,15 +62,14 @@ func startWorld(ctx context.Context, dir string) (*world, error) {
 	}
 	faker := gofakes3.New(s3mem.New(), gofakes3.WithLogger(gofakes3.DiscardLog()))
 	w.s3srv = &http.Server{Handler: fixVersionListings(faker.Server())}
-	go w.s3srv.Serve(ln)
+	go func() { _ = w.s3srv.Serve(ln) }() // ends with ErrServerClosed at close
 	w.s3Endpoint = "http://" + ln.Addr().String()
-	w.s3 = s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(w.s3Endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.StaticCredentialsProvider{Value: demoCredentials},
-		HTTPClient:   &http.Client{},
-	})
+	if w.s3, err = awsclient.S3(ctx, awsclient.Options{
+		Region: "us-east-1", Endpoint: w.s3Endpoint, PathStyle: true,
+		Identity: awsclient.Identity{Credentials: credentials.StaticCredentialsProvider{Value: demoCredentials}},
+	}); err != nil {
+		return nil, fmt.Errorf("the S3 emulator's client: %w", err)
+	}
 
 	key, err := ocilocal.GenerateKey()
 	if err != nil {
@@ -85,16 +86,12 @@ func startWorld(ctx context.Context, dir string) (*world, error) {
 	if w.ociConfig, err = ocilocal.WriteConfig(ociDir, key, ocilocal.Profile{Name: ociProfile, Region: "us-ashburn-1"}); err != nil {
 		return nil, err
 	}
-	p, err := common.ConfigurationProviderFromFileWithProfile(w.ociConfig, ociProfile, "")
-	if err != nil {
-		return nil, err
+	if w.ociClient, err = ociclient.New(ociclient.Options{
+		ConfigFile: w.ociConfig, Profile: ociProfile, Endpoint: w.oci.Endpoint,
+		Retry: ociclient.Retry{Disabled: true}, DisableCircuitBreaker: true,
+	}); err != nil {
+		return nil, fmt.Errorf("ocilocal's client: %w", err)
 	}
-	if w.ociClient, err = objectstorage.NewObjectStorageClientWithConfigurationProvider(p); err != nil {
-		return nil, err
-	}
-	noRetry := common.NoRetryPolicy()
-	w.ociClient.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry})
-	w.ociClient.Host = w.oci.Endpoint // last: the calls above reset it
 
 	for _, b := range []string{legacyUS, legacySG} {
 		if _, err := w.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {

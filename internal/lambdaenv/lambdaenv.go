@@ -17,17 +17,13 @@
 // With a key secret, every OCI store and location of the configuration that
 // authenticates with an API key (auth: api_key, the default) is pointed at
 // the written configuration file's DEFAULT profile, whatever config_file
-// and profile it named. AWS clients take their region, credentials and
-// endpoints (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, …) from the default
-// AWS chain.
+// and profile it named. AWS clients come from awsclient and take their
+// region, credentials and endpoints (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3,
+// …) from the default AWS chain.
 package lambdaenv
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -38,12 +34,13 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/ocikey"
 )
 
 // The environment variables Load reads.
@@ -99,11 +96,7 @@ func Load(ctx context.Context, o Options) (*Env, error) {
 	if src == "" {
 		return nil, ErrNoConfig
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
-	}
-	data, err := fetchConfig(ctx, awsCfg, src)
+	data, err := fetchConfig(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +114,7 @@ func Load(ctx context.Context, o Options) (*Env, error) {
 			dir = filepath.Join(os.TempDir(), "parityproof-oci")
 		}
 		id := ociIdentity{Tenancy: getenv(EnvOCITenancy), User: getenv(EnvOCIUser), Region: getenv(EnvOCIRegion)}
-		if env.OCIConfigFile, err = writeOCIKey(ctx, awsCfg, secret, id, dir); err != nil {
+		if env.OCIConfigFile, err = writeOCIKey(ctx, secret, id, dir); err != nil {
 			return nil, err
 		}
 		pointAt(cfg, env.OCIConfigFile)
@@ -131,14 +124,17 @@ func Load(ctx context.Context, o Options) (*Env, error) {
 }
 
 // fetchConfig reads the configuration's bytes from src.
-func fetchConfig(ctx context.Context, awsCfg aws.Config, src string) ([]byte, error) {
+func fetchConfig(ctx context.Context, src string) ([]byte, error) {
 	switch {
 	case strings.HasPrefix(src, "s3://"):
 		u, err := url.Parse(src)
 		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" || u.RawQuery != "" || u.Fragment != "" {
 			return nil, fmt.Errorf("%s %q: an S3 configuration is s3://BUCKET/KEY", EnvConfig, src)
 		}
-		client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+		client, err := awsclient.S3(ctx, awsclient.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("reading the configuration %s: %w", src, err)
+		}
 		out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(u.Host), Key: aws.String(strings.TrimPrefix(u.Path, "/"))})
 		if err != nil {
 			return nil, fmt.Errorf("reading the configuration %s: %w", src, err)
@@ -157,7 +153,10 @@ func fetchConfig(ctx context.Context, awsCfg aws.Config, src string) ([]byte, er
 		if name == "" || name == "/" {
 			return nil, fmt.Errorf("%s %q names no SSM parameter (ssm:/NAME)", EnvConfig, src)
 		}
-		client := ssm.NewFromConfig(awsCfg)
+		client, err := awsclient.SSM(ctx, awsclient.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("reading the configuration %s: %w", src, err)
+		}
 		out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
 		if err != nil {
 			return nil, fmt.Errorf("reading the configuration %s: %w", src, err)
@@ -178,7 +177,7 @@ type ociIdentity struct {
 // writeOCIKey reads the key secret, writes it as key.pem (0600) and an OCI
 // configuration file (0600) with a DEFAULT profile into dir (0700), and
 // returns the configuration file's path. Errors never quote the secret.
-func writeOCIKey(ctx context.Context, awsCfg aws.Config, secret string, id ociIdentity, dir string) (string, error) {
+func writeOCIKey(ctx context.Context, secret string, id ociIdentity, dir string) (string, error) {
 	var missing []string
 	if id.Tenancy == "" {
 		missing = append(missing, EnvOCITenancy)
@@ -194,7 +193,10 @@ func writeOCIKey(ctx context.Context, awsCfg aws.Config, secret string, id ociId
 			return "", fmt.Errorf("%s %q cannot go into an OCI configuration file", name, v)
 		}
 	}
-	client := secretsmanager.NewFromConfig(awsCfg)
+	client, err := awsclient.SecretsManager(ctx, awsclient.Options{})
+	if err != nil {
+		return "", fmt.Errorf("reading the OCI key secret %s: %w", secret, err)
+	}
 	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secret)})
 	if err != nil {
 		return "", fmt.Errorf("reading the OCI key secret %s: %w", secret, err)
@@ -206,13 +208,16 @@ func writeOCIKey(ctx context.Context, awsCfg aws.Config, secret string, id ociId
 	case out.SecretBinary != nil:
 		keyPEM = out.SecretBinary
 	}
-	key, err := parsePrivateKey(keyPEM)
+	key, err := ocikey.ParsePrivate(keyPEM)
+	if errors.Is(err, ocikey.ErrEncrypted) {
+		return "", fmt.Errorf("the OCI key secret %s: %w: store the unencrypted PEM (Secrets Manager encrypts it)", secret, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("the OCI key secret %s: %w", secret, err)
 	}
-	fingerprint, err := fingerprintOf(&key.PublicKey)
+	fingerprint, err := ocikey.Fingerprint(&key.PublicKey)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("the OCI key secret %s: %w", secret, err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("creating %s for the OCI key: %w", dir, err)
@@ -263,53 +268,6 @@ func writePrivate(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// parsePrivateKey returns the unencrypted RSA private key (PKCS #1 or
-// PKCS #8) in PEM data, as OCI API keys are.
-func parsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, errors.New("it holds no PEM-encoded RSA private key")
-		}
-		switch block.Type {
-		case "RSA PRIVATE KEY":
-			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, errors.New("its RSA PRIVATE KEY block does not parse")
-			}
-			return k, nil
-		case "PRIVATE KEY":
-			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-			if err != nil {
-				return nil, errors.New("its PRIVATE KEY block does not parse")
-			}
-			rk, ok := k.(*rsa.PrivateKey)
-			if !ok {
-				return nil, fmt.Errorf("its private key is %T; OCI API keys are RSA", k)
-			}
-			return rk, nil
-		case "ENCRYPTED PRIVATE KEY":
-			return nil, errors.New("its private key is encrypted; store the unencrypted PEM (Secrets Manager encrypts it)")
-		}
-	}
-}
-
-// fingerprintOf returns the OCI fingerprint of a public key: the MD5 of its
-// DER (PKIX) encoding, as colon-separated lowercase hex pairs.
-func fingerprintOf(pub *rsa.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("encoding the OCI key's public half: %w", err)
-	}
-	sum := md5.Sum(der)
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02x", b)
-	}
-	return strings.Join(parts, ":"), nil
 }
 
 // pointAt points every OCI store and location that authenticates with an

@@ -24,6 +24,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 
 	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/ocikey"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
 )
 
@@ -178,7 +179,7 @@ func TestLoadWritesTheOCIKeyFromSecretsManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp, err := fingerprintOf(&w.key.PublicKey)
+	fp, err := ocikey.Fingerprint(&w.key.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestLoadRefusesBrokenEnvironments(t *testing.T) {
 			"PARITYPROOF_OCI_KEY_SECRET is set but PARITYPROOF_OCI_TENANCY is not"},
 		{"a secret that is not there", with(oci, map[string]string{EnvConfig: good, EnvOCIKeySecret: "parityproof/nope"}), "reading the OCI key secret parityproof/nope: "},
 		{"a secret that is not a key", with(oci, map[string]string{EnvConfig: good, EnvOCIKeySecret: "parityproof/not-a-key"}),
-			"the OCI key secret parityproof/not-a-key: it holds no PEM-encoded RSA private key"},
+			"the OCI key secret parityproof/not-a-key: no PEM-encoded RSA private key"},
 		{"a tenancy that would break the file", with(oci, map[string]string{EnvConfig: good, EnvOCIKeySecret: "parityproof/oci-key", EnvOCITenancy: "x\nkey_file=/etc/passwd"}),
 			"cannot go into an OCI configuration file"},
 	} {

@@ -1,7 +1,6 @@
 package ocilocal
 
 import (
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -11,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/parityproof/parityproof/internal/ocikey"
 )
 
 // Default identities written by [WriteConfig] when a [Profile] leaves them
@@ -25,95 +26,22 @@ const (
 // DER (PKIX) encoding as colon-separated lowercase hex pairs, which is what
 // the OCI console shows and what `openssl rsa -pubout -outform DER | openssl
 // md5 -c` prints. It is the last part of a request signature's keyId.
-func Fingerprint(pub *rsa.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("encoding public key: %w", err)
-	}
-	sum := md5.Sum(der)
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02x", b)
-	}
-	return strings.Join(parts, ":"), nil
-}
+func Fingerprint(pub *rsa.PublicKey) (string, error) { return ocikey.Fingerprint(pub) }
 
 // ParsePublicKeyPEM returns the RSA public key in PEM data: a public key
 // (PKIX or PKCS#1) or an unencrypted private key (PKCS#1 or PKCS#8), whose
 // public half is taken. The first PEM block that holds a key is used.
 func ParsePublicKeyPEM(data []byte) (*rsa.PublicKey, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, errors.New("no PEM-encoded RSA key found")
-		}
-		if x509.IsEncryptedPEMBlock(block) || strings.Contains(block.Type, "ENCRYPTED") { //nolint:staticcheck // only detecting
-			return nil, errors.New("the key is encrypted: give ocilocal the public key instead (openssl rsa -pubout)")
-		}
-		switch block.Type {
-		case "PUBLIC KEY":
-			k, err := x509.ParsePKIXPublicKey(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("parsing public key: %w", err)
-			}
-			pub, ok := k.(*rsa.PublicKey)
-			if !ok {
-				return nil, fmt.Errorf("public key is %T, not RSA", k)
-			}
-			return pub, nil
-		case "RSA PUBLIC KEY":
-			pub, err := x509.ParsePKCS1PublicKey(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("parsing RSA public key: %w", err)
-			}
-			return pub, nil
-		case "RSA PRIVATE KEY", "PRIVATE KEY":
-			priv, err := parsePrivateBlock(block)
-			if err != nil {
-				return nil, err
-			}
-			return &priv.PublicKey, nil
-		}
+	pub, err := ocikey.ParsePublic(data)
+	if errors.Is(err, ocikey.ErrEncrypted) {
+		return nil, fmt.Errorf("%w: give ocilocal the public key instead (openssl rsa -pubout)", err)
 	}
+	return pub, err
 }
 
 // ParsePrivateKeyPEM returns the unencrypted RSA private key (PKCS#1 or
 // PKCS#8) in PEM data.
-func ParsePrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) {
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, errors.New("no PEM-encoded RSA private key found")
-		}
-		switch block.Type {
-		case "RSA PRIVATE KEY", "PRIVATE KEY":
-			return parsePrivateBlock(block)
-		}
-	}
-}
-
-// parsePrivateBlock parses a PKCS#1 ("RSA PRIVATE KEY") or PKCS#8
-// ("PRIVATE KEY") block holding an RSA private key.
-func parsePrivateBlock(block *pem.Block) (*rsa.PrivateKey, error) {
-	if block.Type == "RSA PRIVATE KEY" {
-		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("parsing RSA private key: %w", err)
-		}
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("parsing private key: %w", err)
-	}
-	priv, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("private key is %T, not RSA", k)
-	}
-	return priv, nil
-}
+func ParsePrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) { return ocikey.ParsePrivate(data) }
 
 // ReadPublicKeyFile reads a PEM file with [ParsePublicKeyPEM].
 func ReadPublicKeyFile(path string) (*rsa.PublicKey, error) {

@@ -132,7 +132,7 @@ func (s *Server) uploadPart(req request) error {
 		err = s.st.commit(record{Op: recPutPart, Bucket: req.bucket, UploadID: u.ID, Part: p})
 	}
 	if err != nil {
-		s.st.blobs.remove(got.blob)
+		_ = s.st.blobs.remove(got.blob) // the request failed either way
 		return err
 	}
 	h := req.w.Header()

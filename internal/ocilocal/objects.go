@@ -68,7 +68,7 @@ func (s *Server) receive(req request, alg string) (received, error) {
 	blob := newID(16)
 	n, err := s.st.blobs.create(blob, io.TeeReader(req.r.Body, io.MultiWriter(writers...)))
 	if err != nil {
-		s.st.blobs.remove(blob)
+		_ = s.st.blobs.remove(blob) // the request failed either way
 		if errors.Is(err, errUnauthenticated) {
 			return received{}, err
 		}
@@ -79,7 +79,7 @@ func (s *Server) receive(req request, alg string) (received, error) {
 		got.digest = algHash.Sum(nil)
 	}
 	fail := func(e *apiError) (received, error) {
-		s.st.blobs.remove(blob)
+		_ = s.st.blobs.remove(blob) // the request failed either way
 		return received{}, e
 	}
 	if want := h.Get("Content-MD5"); want != "" && want != b64(got.md5) {
@@ -190,7 +190,7 @@ func (s *Server) putObject(req request) error {
 		err = s.st.commit(record{Op: recPutVersion, Bucket: req.bucket, Version: v})
 	}
 	if err != nil {
-		s.st.blobs.remove(got.blob)
+		_ = s.st.blobs.remove(got.blob) // the request failed either way
 		return err
 	}
 	wh := req.w.Header()

@@ -380,7 +380,7 @@ func writeError(w http.ResponseWriter, r *http.Request, e *apiError) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(e.status)
-	w.Write(body)
+	_, _ = w.Write(body) // the client went away: nothing to tell it
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

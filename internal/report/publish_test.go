@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,12 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
-	"github.com/oracle/oci-go-sdk/v65/common"
-	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
 	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
 )
 
@@ -143,29 +141,10 @@ func TestPublishToS3WithObjectLock(t *testing.T) {
 // signatures) writes the same files, and the burn-down reads the earlier
 // reports back from it.
 func TestPublishToOCI(t *testing.T) {
-	key, err := ocilocal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := ocilocal.Start(ocilocal.Options{Namespace: "acme", Keys: []*rsa.PublicKey{&key.PublicKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	configFile, err := ocilocal.WriteConfig(t.TempDir(), key, ocilocal.Profile{Name: "LOCAL", Region: "us-ashburn-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := ocilocaltest.Start(t, ocilocaltest.Options{Server: ocilocal.Options{Namespace: "acme"}, Profile: "LOCAL", Region: "us-ashburn-1"})
+	env.CreateBucket(t, "reports", false)
 	cfg := oci.Config{Name: "reports", Namespace: "acme", Bucket: "reports", Prefix: "pp/", Region: "us-ashburn-1",
-		Endpoint: srv.Endpoint, ConfigFile: configFile, Profile: "LOCAL", DisableCircuitBreaker: true}
-	client, _, err := oci.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateBucket(context.Background(), objectstorage.CreateBucketRequest{NamespaceName: common.String("acme"),
-		CreateBucketDetails: objectstorage.CreateBucketDetails{Name: common.String("reports"), CompartmentId: common.String("ocid1.compartment.oc1..test")}}); err != nil {
-		t.Fatal(err)
-	}
+		Endpoint: env.Endpoint, ConfigFile: env.ConfigFile, Profile: "LOCAL", DisableCircuitBreaker: true}
 	reports, err := storage.NewOCI(cfg)
 	if err != nil {
 		t.Fatal(err)

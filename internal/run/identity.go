@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/oracle/oci-go-sdk/v65/common"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/state"
 )
@@ -145,25 +145,10 @@ func Identify(ctx context.Context, o IdentifyOptions, log *slog.Logger) *state.I
 }
 
 func awsIdentity(ctx context.Context, o IdentifyOptions) (*state.AWSIdentity, error) {
-	var load []func(*awsconfig.LoadOptions) error
-	if o.AWSRegion != "" {
-		load = append(load, awsconfig.WithRegion(o.AWSRegion))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
+	client, err := awsclient.STS(ctx, awsclient.Options{Region: o.AWSRegion, Endpoint: o.STSEndpoint, HTTPClient: o.HTTPClient})
 	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+		return nil, fmt.Errorf("asking STS who the caller is: %w", err)
 	}
-	client := sts.NewFromConfig(cfg, func(so *sts.Options) {
-		if so.Region == "" {
-			so.Region = "us-east-1"
-		}
-		if o.STSEndpoint != "" {
-			so.BaseEndpoint = aws.String(o.STSEndpoint)
-		}
-		if o.HTTPClient != nil {
-			so.HTTPClient = o.HTTPClient
-		}
-	})
 	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("asking STS who the caller is: %w", err)

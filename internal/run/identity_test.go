@@ -10,6 +10,7 @@ import (
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ocilocal"
 	"github.com/parityproof/parityproof/internal/state"
+	"github.com/parityproof/parityproof/internal/testenv/ocilocaltest"
 )
 
 // STS names the caller whose credentials the default chain finds.
@@ -27,11 +28,7 @@ func TestIdentifyAsksSTS(t *testing.T) {
 // principals are named by their kind; a profile that cannot be read
 // leaves the user unknown rather than failing the report.
 func TestIdentifyReadsTheOCIConfig(t *testing.T) {
-	key, err := ocilocal.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := ocilocal.WriteConfig(t.TempDir(), key, ocilocal.Profile{Name: "LOCAL", User: "ocid1.user.oc1..compliance", Tenancy: "ocid1.tenancy.oc1..acme"})
+	file, err := ocilocal.WriteConfig(t.TempDir(), ocilocaltest.Key(), ocilocal.Profile{Name: "LOCAL", User: "ocid1.user.oc1..compliance", Tenancy: "ocid1.tenancy.oc1..acme"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/internal/report"
 )
 
@@ -49,25 +49,15 @@ type SNSOptions struct {
 func NewSNSNotifier(ctx context.Context, topicARN string, o SNSOptions) (*SNSNotifier, error) {
 	region := o.Region
 	if region == "" {
-		// arn:aws:sns:REGION:ACCOUNT:NAME
-		parts := strings.Split(topicARN, ":")
-		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" {
-			return nil, fmt.Errorf("%q is not an SNS topic ARN", topicARN)
+		var err error
+		if region, err = awsclient.TopicRegion(topicARN); err != nil {
+			return nil, err
 		}
-		region = parts[3]
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
+	client, err := awsclient.SNS(ctx, awsclient.Options{Region: region, Endpoint: o.Endpoint, HTTPClient: o.HTTPClient})
 	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration for SNS topic %s: %w", topicARN, err)
+		return nil, fmt.Errorf("SNS topic %s: %w", topicARN, err)
 	}
-	client := sns.NewFromConfig(cfg, func(so *sns.Options) {
-		if o.Endpoint != "" {
-			so.BaseEndpoint = aws.String(o.Endpoint)
-		}
-		if o.HTTPClient != nil {
-			so.HTTPClient = o.HTTPClient
-		}
-	})
 	return NewNotifier(client, topicARN), nil
 }
 

@@ -10,29 +10,33 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/ociclient"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
 )
 
 // OCI is a Store in an OCI bucket under a prefix. Every Put is one
 // PutObject, visible whole or not at all.
 type OCI struct {
-	client                    objectstorage.ObjectStorageClient
+	client                    *ociclient.Client
 	namespace, bucket, prefix string
-	retry                     common.RetryPolicy
 }
 
 // NewOCI returns an OCI Store. cfg says how to authenticate and where the
-// bucket is (its Name names the location in errors).
+// bucket is (its Name names the location in errors); its page size and
+// logger are not used. Calls are guarded against the SDK's retry race and
+// retried as ociclient says.
 func NewOCI(cfg oci.Config) (*OCI, error) {
-	client, _, err := oci.NewClient(cfg)
+	client, err := ociclient.New(ociclient.Options{
+		Auth: ociclient.Auth(cfg.Auth), ConfigFile: cfg.ConfigFile, Profile: cfg.Profile,
+		Region: cfg.Region, Endpoint: cfg.Endpoint,
+		Retry:                 ociclient.Retry{Disabled: cfg.DisableRetries, MaxAttempts: cfg.MaxAttempts, Backoff: cfg.RetryBackoff},
+		DisableCircuitBreaker: cfg.DisableCircuitBreaker,
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("OCI location %q: %w", cfg.Name, err)
 	}
-	return &OCI{client: client, namespace: cfg.Namespace, bucket: cfg.Bucket, prefix: cfg.Prefix,
-		retry: common.DefaultRetryPolicyWithoutEventualConsistency()}, nil
+	return &OCI{client: client, namespace: cfg.Namespace, bucket: cfg.Bucket, prefix: cfg.Prefix}, nil
 }
-
-func (s *OCI) meta() common.RequestMetadata { return common.RequestMetadata{RetryPolicy: &s.retry} }
 
 // Put implements Store.
 func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) error {
@@ -40,17 +44,14 @@ func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) e
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
-	// No SDK call starts under a done context: the SDK's common.Retry then
-	// returns a variable its goroutine is still writing (a data race). A
-	// context cancelled during a call stays exposed until calls go through
-	// ociclient's guard.
+	// A done context sends nothing. (A context cancelled during a call is
+	// ociclient's guard's: the SDK never sees it.)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
 	req := objectstorage.PutObjectRequest{
 		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
 		ContentLength: common.Int64(size), PutObjectBody: io.NopCloser(body),
-		RequestMetadata: s.meta(),
 	}
 	if o.ContentType != "" {
 		req.ContentType = common.String(o.ContentType)
@@ -63,11 +64,11 @@ func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) e
 
 // Get implements Store.
 func (s *OCI) Get(ctx context.Context, name string) (io.ReadCloser, error) {
-	if err := ctx.Err(); err != nil { // no SDK call under a done context: see Put
+	if err := ctx.Err(); err != nil { // a done context sends nothing: see Put
 		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
 	}
 	resp, err := s.client.GetObject(ctx, objectstorage.GetObjectRequest{
-		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name), RequestMetadata: s.meta(),
+		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
 	})
 	if err != nil {
 		if se, ok := common.IsServiceError(err); ok && se.GetHTTPStatusCode() == http.StatusNotFound && se.GetCode() == "ObjectNotFound" {
@@ -83,12 +84,12 @@ func (s *OCI) List(ctx context.Context, prefix string) ([]string, error) {
 	var names []string
 	var start *string
 	for {
-		if err := ctx.Err(); err != nil { // no SDK call under a done context: see Put
+		if err := ctx.Err(); err != nil { // a done context sends nothing: see Put
 			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
 		}
 		resp, err := s.client.ListObjects(ctx, objectstorage.ListObjectsRequest{
 			NamespaceName: &s.namespace, BucketName: &s.bucket, Prefix: common.String(s.prefix + prefix),
-			Start: start, Limit: common.Int(1000), RequestMetadata: s.meta(),
+			Start: start, Limit: common.Int(1000),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)

@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/parityproof/parityproof/internal/awsclient"
 )
 
 // S3 is a Store in an S3 bucket under a prefix. Every Put is one PutObject,
@@ -31,31 +29,13 @@ type S3Location struct {
 	PathStyle                        bool
 }
 
-// NewS3 returns an S3 Store; credentials come from the default AWS chain.
+// NewS3 returns an S3 Store; credentials come from the default AWS chain,
+// the region from loc or the chain (see awsclient for the one fallback).
 func NewS3(ctx context.Context, loc S3Location) (*S3, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if loc.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(loc.Region))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	client, err := awsclient.S3(ctx, awsclient.Options{Region: loc.Region, Endpoint: loc.Endpoint, PathStyle: loc.PathStyle})
 	if err != nil {
-		return nil, fmt.Errorf("s3://%s: loading the AWS configuration: %w", loc.Bucket, err)
+		return nil, fmt.Errorf("s3://%s: %w", loc.Bucket, err)
 	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = loc.PathStyle
-		if loc.Endpoint != "" {
-			o.BaseEndpoint = aws.String(loc.Endpoint)
-		}
-		// The client LoadDefaultConfig built trusts AWS_CA_BUNDLE; keep it
-		// (handing one in through the config would drop the bundle).
-		if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
-			o.HTTPClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = 10 * time.Second })
-		}
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
 	return &S3{client: client, bucket: loc.Bucket, prefix: loc.Prefix}, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/ociclient"
 	"github.com/parityproof/parityproof/internal/ocilocal"
 )
 
@@ -147,18 +148,15 @@ func (e *Env) NewClient(t testing.TB, p common.ConfigurationProvider) objectstor
 }
 
 // NewClient returns an SDK client of the server at endpoint signing as p
-// says, that neither retries nor breaks circuits.
+// says, that neither retries nor breaks circuits. It is built by
+// ociclient, unguarded: tests call it under contexts they do not cancel.
 func NewClient(t testing.TB, endpoint string, p common.ConfigurationProvider) objectstorage.ObjectStorageClient {
 	t.Helper()
-	c, err := objectstorage.NewObjectStorageClientWithConfigurationProvider(p)
+	c, err := ociclient.New(ociclient.Options{Provider: p, Endpoint: endpoint, Retry: ociclient.Retry{Disabled: true}, DisableCircuitBreaker: true})
 	if err != nil {
 		t.Fatalf("creating an Object Storage client: %v", err)
 	}
-	noRetry := common.NoRetryPolicy()
-	// A configuration without a circuit breaker turns the default one off.
-	c.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry})
-	c.Host = endpoint // last: setting the configuration resets it
-	return c
+	return c.Unguarded()
 }
 
 // CreateBucket creates the bucket name, with versioning on if versioned.

@@ -270,7 +270,7 @@ func (s *Server) start(ctx context.Context, exe string, opts Options, timeout ti
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", exe, err)
 	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
+	go func() { _ = s.cmd.Wait(); close(s.exited) }()
 	return s.waitReady(ctx, scheme, port, timeout)
 }
 
@@ -335,8 +335,8 @@ func (s *Server) Stop() {
 	s.once.Do(func() {
 		if s.cmd != nil && s.cmd.Process != nil {
 			pid := s.cmd.Process.Pid
-			syscall.Kill(-pid, syscall.SIGKILL) // the group it leads
-			s.cmd.Process.Kill()                // SIGKILL by PID
+			_ = syscall.Kill(-pid, syscall.SIGKILL) // the group it leads
+			_ = s.cmd.Process.Kill()                // SIGKILL by PID
 			<-s.exited
 		}
 		if s.ownDir {

@@ -1,17 +1,12 @@
 package oci
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/oracle/oci-go-sdk/v65/common"
-	"github.com/oracle/oci-go-sdk/v65/common/auth"
+	"github.com/parityproof/parityproof/internal/ociclient"
 )
 
 // Auth says how the store authenticates to OCI.
@@ -20,12 +15,12 @@ type Auth string
 // Authentication methods, as the configuration spells them.
 const (
 	// AuthAPIKey signs with the API key of a profile in an OCI config file.
-	AuthAPIKey Auth = "api_key"
+	AuthAPIKey = Auth(ociclient.AuthAPIKey)
 	// AuthInstancePrincipal uses the identity of the OCI compute instance.
-	AuthInstancePrincipal Auth = "instance_principal"
+	AuthInstancePrincipal = Auth(ociclient.AuthInstancePrincipal)
 	// AuthResourcePrincipal uses the identity of the OCI function or other
 	// resource, from the OCI_RESOURCE_PRINCIPAL_* environment.
-	AuthResourcePrincipal Auth = "resource_principal"
+	AuthResourcePrincipal = Auth(ociclient.AuthResourcePrincipal)
 )
 
 // Config is one OCI store of the configuration (DESIGN.md, stores of type
@@ -97,108 +92,16 @@ func (c *Config) validate() error {
 
 // ErrBadKeyFile is wrapped by the errors of an api_key configuration whose
 // config file, profile or key file cannot be used.
-var ErrBadKeyFile = errors.New("OCI API key configuration is unusable")
+var ErrBadKeyFile = ociclient.ErrBadKeyFile
 
-// provider returns the SDK configuration provider for c.Auth.
-func (c *Config) provider() (common.ConfigurationProvider, error) {
-	switch c.Auth {
-	case AuthInstancePrincipal:
-		var p common.ConfigurationProvider
-		var err error
-		if c.Region != "" {
-			p, err = auth.InstancePrincipalConfigurationProviderForRegion(common.StringToRegion(c.Region))
-		} else {
-			p, err = auth.InstancePrincipalConfigurationProvider()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("instance principal: %w", err)
-		}
-		return p, nil
-	case AuthResourcePrincipal:
-		p, err := auth.ResourcePrincipalConfigurationProvider()
-		if err != nil {
-			return nil, fmt.Errorf("resource principal: %w", err)
-		}
-		return p, nil
+// clientOptions says how to build the store's client.
+func (c *Config) clientOptions(log *slog.Logger) ociclient.Options {
+	return ociclient.Options{
+		Auth: ociclient.Auth(c.Auth), ConfigFile: c.ConfigFile, Profile: c.Profile,
+		Region: c.Region, Endpoint: c.Endpoint,
+		Retry:                 ociclient.Retry{Disabled: c.DisableRetries, MaxAttempts: c.MaxAttempts, Backoff: c.RetryBackoff},
+		DisableCircuitBreaker: c.DisableCircuitBreaker,
+		Interceptor:           versionFieldsInterceptor,
+		Logger:                log,
 	}
-	return c.apiKeyProvider()
-}
-
-// apiKeyProvider reads the config file profile and checks, before any
-// request, that everything signing needs is there.
-func (c *Config) apiKeyProvider() (common.ConfigurationProvider, error) {
-	path, err := configFilePath(c.ConfigFile)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w: config file: %w", ErrBadKeyFile, err)
-	}
-	profile := c.Profile
-	if profile == "" {
-		profile = "DEFAULT"
-	}
-	p, err := common.ConfigurationProviderFromFileWithProfile(path, profile, "")
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s profile %s: %w", ErrBadKeyFile, path, profile, err)
-	}
-	for _, f := range []struct {
-		what string
-		get  func() (string, error)
-	}{{"tenancy", p.TenancyOCID}, {"user", p.UserOCID}, {"fingerprint", p.KeyFingerprint}} {
-		if _, err := f.get(); err != nil {
-			return nil, fmt.Errorf("%w: %s profile %s: %s: %w", ErrBadKeyFile, path, profile, f.what, err)
-		}
-	}
-	if _, err := p.PrivateRSAKey(); err != nil {
-		return nil, fmt.Errorf("%w: %s profile %s: key_file: %w", ErrBadKeyFile, path, profile, err)
-	}
-	if c.Region != "" {
-		return regionProvider{ConfigurationProvider: p, region: c.Region}, nil
-	}
-	if _, err := p.Region(); err != nil {
-		return nil, fmt.Errorf("%w: %s profile %s: no region in the profile or the store: %w", ErrBadKeyFile, path, profile, err)
-	}
-	return p, nil
-}
-
-// configFilePath expands "~/" and applies the default ~/.oci/config.
-func configFilePath(p string) (string, error) {
-	if p == "" {
-		p = "~/.oci/config"
-	}
-	if rest, ok := strings.CutPrefix(p, "~/"); ok {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("%w: finding the home folder for %s: %w", ErrBadKeyFile, p, err)
-		}
-		p = filepath.Join(home, rest)
-	}
-	return p, nil
-}
-
-// regionProvider overrides the region of a file configuration with the
-// store's.
-type regionProvider struct {
-	common.ConfigurationProvider
-	region string
-}
-
-func (r regionProvider) Region() (string, error) { return r.region, nil }
-
-// ErrRegionNotAllowed is wrapped by [CheckRegion]'s errors.
-var ErrRegionNotAllowed = errors.New("region is not allowed by policy.allowed_target_regions")
-
-// CheckRegion returns nil when allowed is empty or holds region, else an
-// error naming the store, its region and the allowed ones. It is how a run
-// applies policy.allowed_target_regions: a copy outside the list is
-// reported, never silently accepted.
-func CheckRegion(store, region string, allowed []string) error {
-	if len(allowed) == 0 || slices.Contains(allowed, region) {
-		return nil
-	}
-	if region == "" {
-		region = "unknown"
-	}
-	return fmt.Errorf("store %q is in region %s, not one of %s: %w", store, region, strings.Join(allowed, ", "), ErrRegionNotAllowed)
 }

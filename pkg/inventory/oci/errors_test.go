@@ -111,27 +111,6 @@ func TestRegion(t *testing.T) {
 	if diff := cmp.Diff([]string{"us-ashburn-1", "us-phoenix-1"}, []string{configured.Region(), fromProfile.Region()}); diff != "" {
 		t.Errorf("regions: configured, from the profile (-want +got):\n%s", diff)
 	}
-
-	allowed := []string{"us-ashburn-1", "us-phoenix-1"}
-	tests := []struct {
-		region  string
-		allowed []string
-		ok      bool
-	}{
-		{"us-ashburn-1", allowed, true},
-		{"ap-singapore-1", allowed, false},
-		{"", allowed, false},
-		{"ap-singapore-1", nil, true},
-	}
-	for _, tt := range tests {
-		err := oci.CheckRegion("oci-us", tt.region, tt.allowed)
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, oci.ErrRegionNotAllowed)) {
-			t.Errorf("CheckRegion(%q, %v) = %v, want ok=%v", tt.region, tt.allowed, err, tt.ok)
-		}
-		if err != nil && !strings.Contains(err.Error(), `"oci-us"`) {
-			t.Errorf("CheckRegion error %q does not name the store", err)
-		}
-	}
 }
 
 // keyPEM is used to check that a PKCS#8 key file works as well.

@@ -65,8 +65,7 @@ func (s *Store) listObjects(ctx context.Context, r inventory.KeyRange, emit func
 		if start != "" {
 			req.Start = common.String(start)
 		}
-		req.RequestMetadata = s.meta(ctx)
-		resp, err := s.client.ListObjects(s.sdkCtx(ctx), req)
+		resp, err := s.client.ListObjects(ctx, req)
 		if err != nil {
 			return s.fail(fmt.Sprintf("listing %s from %q", r, start), err)
 		}
@@ -113,8 +112,7 @@ func (s *Store) listVersions(ctx context.Context, r inventory.KeyRange, emit fun
 	}
 	var held []objectstorage.ObjectVersionSummary
 	for {
-		req.RequestMetadata = s.meta(ctx)
-		resp, err := s.client.ListObjectVersions(s.sdkCtx(ctx), req)
+		resp, err := s.client.ListObjectVersions(ctx, req)
 		if err != nil {
 			return s.fail(fmt.Sprintf("listing versions %s", r), err)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
 
+	"github.com/parityproof/parityproof/internal/ociclient"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
@@ -37,10 +38,9 @@ var (
 // Store is an OCI bucket and prefix. It is safe for concurrent use.
 type Store struct {
 	name, namespace, bucket, prefix, region string
-	client                                  objectstorage.ObjectStorageClient
+	client                                  *ociclient.Client
 	features                                inventory.Features
 	pageSize                                int
-	retry                                   retrySettings
 	log                                     *slog.Logger
 }
 
@@ -56,7 +56,6 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{
 		name: cfg.Name, namespace: cfg.Namespace, bucket: cfg.Bucket, prefix: cfg.Prefix,
 		pageSize: cfg.PageSize, log: cfg.Logger,
-		retry: retrySettings{disabled: cfg.DisableRetries, attempts: cfg.MaxAttempts, backoff: cfg.RetryBackoff},
 	}
 	if s.pageSize == 0 {
 		s.pageSize = MaxPageSize
@@ -66,22 +65,20 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.log = s.log.With("store", s.name)
 
-	client, region, err := NewClient(cfg)
+	client, err := ociclient.New(cfg.clientOptions(s.log))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("OCI store %q: %w", cfg.Name, err)
 	}
-	s.client, s.region = client, region
+	s.client, s.region = client, client.Region()
 
 	if s.namespace == "" {
-		resp, err := s.client.GetNamespace(s.sdkCtx(ctx), objectstorage.GetNamespaceRequest{RequestMetadata: s.meta(ctx)})
+		resp, err := s.client.GetNamespace(ctx, objectstorage.GetNamespaceRequest{})
 		if err != nil {
 			return nil, s.fail("getting the namespace", err)
 		}
 		s.namespace = *resp.Value
 	}
-	b, err := s.client.GetBucket(s.sdkCtx(ctx), objectstorage.GetBucketRequest{
-		NamespaceName: &s.namespace, BucketName: &s.bucket, RequestMetadata: s.meta(ctx),
-	})
+	b, err := s.client.GetBucket(ctx, objectstorage.GetBucketRequest{NamespaceName: &s.namespace, BucketName: &s.bucket})
 	if err != nil {
 		return nil, s.fail("reading the bucket", err)
 	}
@@ -96,39 +93,17 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// NewClient returns an Object Storage client for cfg — its credentials,
-// region and endpoint — and the region: what New uses, for other packages
-// that write parityproof's own files to OCI. Requests through it carry
-// their own retry policy; none is set on the client.
+// NewClient returns the Object Storage client of cfg — its credentials,
+// region and endpoint — and the region, for tests and tools that seed
+// buckets. Its calls are not guarded against the SDK's retry race (see
+// pkg/inventory/oci's Store for calls that are) and carry no retry policy
+// unless the requests do.
 func NewClient(cfg Config) (objectstorage.ObjectStorageClient, string, error) {
-	provider, err := cfg.provider()
+	client, err := ociclient.New(cfg.clientOptions(nil))
 	if err != nil {
 		return objectstorage.ObjectStorageClient{}, "", fmt.Errorf("OCI store %q: %w", cfg.Name, err)
 	}
-	region, err := provider.Region()
-	if err != nil {
-		return objectstorage.ObjectStorageClient{}, "", fmt.Errorf("OCI store %q: region: %w", cfg.Name, err)
-	}
-	client, err := objectstorage.NewObjectStorageClientWithConfigurationProvider(provider)
-	if err != nil {
-		return objectstorage.ObjectStorageClient{}, "", fmt.Errorf("OCI store %q: creating the Object Storage client: %w", cfg.Name, err)
-	}
-	if cfg.Region != "" {
-		client.SetRegion(cfg.Region)
-	}
-	var breaker *common.OciCircuitBreaker
-	if !cfg.DisableCircuitBreaker {
-		breaker = common.NewCircuitBreaker(common.DefaultCircuitBreakerSettingWithServiceName("ObjectStorage"))
-	}
-	noRetry := common.NoRetryPolicy() // every request carries its own policy
-	client.SetCustomClientConfiguration(common.CustomClientConfiguration{RetryPolicy: &noRetry, CircuitBreaker: breaker})
-	client.HTTPClient = newDispatcher(client.HTTPClient)
-	client.Interceptor = versionFieldsInterceptor
-	if cfg.Endpoint != "" {
-		// Last: setting the region or the client configuration may reset it.
-		client.Host = strings.TrimSuffix(cfg.Endpoint, "/")
-	}
-	return client, region, nil
+	return client.Unguarded(), client.Region(), nil
 }
 
 // Name implements [inventory.Store].
@@ -143,7 +118,7 @@ func (s *Store) Features() inventory.Features { return s.features }
 // Region returns the bucket's region: the configured one, or that of the
 // authentication. OCI buckets are reachable only through their region's
 // endpoint, so a bucket that answered is in that region (with a custom
-// endpoint, the configuration is trusted). Check it with [CheckRegion].
+// endpoint, the configuration is trusted).
 func (s *Store) Region() string { return s.region }
 
 // Namespace returns the Object Storage namespace in use.
@@ -155,9 +130,7 @@ func (s *Store) Head(ctx context.Context, key string) (inventory.Fingerprint, er
 		return inventory.Fingerprint{}, fmt.Errorf("head %q in %s: %w", key, s.name, err)
 	}
 	name := s.prefix + key
-	resp, err := s.client.HeadObject(s.sdkCtx(ctx), objectstorage.HeadObjectRequest{
-		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: &name, RequestMetadata: s.meta(ctx),
-	})
+	resp, err := s.client.HeadObject(ctx, objectstorage.HeadObjectRequest{NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: &name})
 	if err != nil {
 		if se, ok := common.IsServiceError(err); ok && se.GetHTTPStatusCode() == http.StatusNotFound {
 			// A HEAD 404 has no body, so it cannot tell a missing object
@@ -173,9 +146,7 @@ func (s *Store) Head(ctx context.Context, key string) (inventory.Fingerprint, er
 // notFound returns the error for an object the service did not find: one
 // wrapping inventory.ErrNotFound if the bucket is there, else the bucket's.
 func (s *Store) notFound(ctx context.Context, op, key string, err error) error {
-	_, berr := s.client.HeadBucket(s.sdkCtx(ctx), objectstorage.HeadBucketRequest{
-		NamespaceName: &s.namespace, BucketName: &s.bucket, RequestMetadata: s.meta(ctx),
-	})
+	_, berr := s.client.HeadBucket(ctx, objectstorage.HeadBucketRequest{NamespaceName: &s.namespace, BucketName: &s.bucket})
 	if berr != nil {
 		if se, ok := common.IsServiceError(berr); ok && se.GetHTTPStatusCode() == http.StatusNotFound {
 			return fmt.Errorf("OCI store %q: %s %q: bucket %q in namespace %q: %w: %w", s.name, op, key, s.bucket, s.namespace, ErrBucketNotFound, berr)
@@ -205,7 +176,7 @@ func (s *Store) Open(ctx context.Context, key string, r inventory.ByteRange) (io
 		return io.NopCloser(strings.NewReader("")), nil
 	}
 	name := s.prefix + key
-	req := objectstorage.GetObjectRequest{NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: &name, RequestMetadata: s.meta(ctx)}
+	req := objectstorage.GetObjectRequest{NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: &name}
 	switch {
 	case r.Offset == 0 && r.Length < 0:
 	case r.Length < 0:
@@ -213,7 +184,7 @@ func (s *Store) Open(ctx context.Context, key string, r inventory.ByteRange) (io
 	default:
 		req.Range = common.String(fmt.Sprintf("bytes=%d-%d", r.Offset, r.Offset+r.Length-1))
 	}
-	resp, err := s.client.GetObject(s.sdkCtx(ctx), req)
+	resp, err := s.client.GetObject(ctx, req)
 	if err != nil {
 		if se, ok := common.IsServiceError(err); ok {
 			switch {
@@ -232,7 +203,7 @@ func (s *Store) Open(ctx context.Context, key string, r inventory.ByteRange) (io
 // user can act on, saying what to check.
 func (s *Store) fail(what string, err error) error {
 	prefix := fmt.Sprintf("OCI store %q: %s", s.name, what)
-	if cerr := contextError(err); cerr != nil {
+	if cerr := ociclient.ContextError(err); cerr != nil {
 		return fmt.Errorf("%s: %w", prefix, cerr)
 	}
 	se, ok := common.IsServiceError(err)

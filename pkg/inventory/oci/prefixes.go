@@ -47,8 +47,7 @@ func (s *Store) Prefixes(ctx context.Context, delimiter string) ([]string, error
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("OCI store %q: listing prefixes: %w", s.name, err)
 			}
-			req.RequestMetadata = s.meta(ctx)
-			resp, err := s.client.ListObjectVersions(s.sdkCtx(ctx), req)
+			resp, err := s.client.ListObjectVersions(ctx, req)
 			if err != nil {
 				return nil, s.fail("listing prefixes", err)
 			}
@@ -67,8 +66,7 @@ func (s *Store) Prefixes(ctx context.Context, delimiter string) ([]string, error
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("OCI store %q: listing prefixes: %w", s.name, err)
 		}
-		req.RequestMetadata = s.meta(ctx)
-		resp, err := s.client.ListObjects(s.sdkCtx(ctx), req)
+		resp, err := s.client.ListObjects(ctx, req)
 		if err != nil {
 			return nil, s.fail("listing prefixes", err)
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/parityproof/parityproof/internal/awsclient"
 )
 
 // Config is one S3 store, as the configuration file describes it
@@ -63,7 +65,7 @@ const (
 	DefaultMaxBackoff  = 20 * time.Second
 	// DefaultRegion is the signing region of custom endpoints when neither
 	// the configuration nor the AWS chain names one.
-	DefaultRegion = "us-east-1"
+	DefaultRegion = awsclient.FallbackRegion
 )
 
 // withDefaults returns c with its defaults filled in, or an error naming

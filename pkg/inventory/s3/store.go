@@ -16,20 +16,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
@@ -79,44 +75,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	for _, fn := range opts {
 		fn(&o)
 	}
-	var loadOpts []func(*config.LoadOptions) error
-	if cfg.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(cfg.Region))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	client, err := awsclient.S3(ctx, clientOptions(cfg, o))
 	if err != nil {
-		return nil, fmt.Errorf("store %s: loading the AWS configuration: %w", cfg.Name, err)
+		return nil, fmt.Errorf("store %s: %w", cfg.Name, err)
 	}
-	region := awsCfg.Region
-	if region == "" {
-		if cfg.Endpoint == "" {
-			return nil, fmt.Errorf("store %s: no region: set region for this store, or AWS_REGION", cfg.Name)
-		}
-		region = DefaultRegion
-	}
-	httpClient := o.httpClient
-	if httpClient == nil {
-		// The client LoadDefaultConfig built already trusts AWS_CA_BUNDLE;
-		// keep it, bounding only the time to connect.
-		if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok {
-			httpClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout })
-		}
-	}
-	client := awss3.NewFromConfig(awsCfg, func(so *awss3.Options) {
-		so.Region = region
-		so.UsePathStyle = cfg.PathStyle
-		if cfg.Endpoint != "" {
-			so.BaseEndpoint = aws.String(cfg.Endpoint)
-		}
-		if httpClient != nil {
-			so.HTTPClient = httpClient
-		}
-		if o.credentials != nil {
-			so.Credentials = o.credentials
-		}
-		so.Retryer = newRetryer(cfg.Retry)
-		so.DisableLogOutputChecksumValidationSkipped = true
-	})
+	region := client.Options().Region
 	s := &Store{cfg: cfg, region: region, client: client, log: o.log}
 	v, err := client.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: aws.String(cfg.Bucket)})
 	if err != nil {
@@ -132,24 +95,16 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// dialTimeout bounds the time to connect to an endpoint.
-const dialTimeout = 10 * time.Second
-
-// newRetryer builds the SDK retryer r describes. Client-side retry quotas
-// are off: a listing of billions of keys would exhaust them under
-// sustained throttling, and then fail rather than slow down.
-func newRetryer(r Retry) aws.Retryer {
-	std := func(o *retry.StandardOptions) {
-		o.MaxAttempts = r.MaxAttempts
-		o.MaxBackoff = r.MaxBackoff
-		o.RateLimiter = ratelimit.None
+// clientOptions says how to build the store's client.
+func clientOptions(cfg Config, o options) awsclient.Options {
+	return awsclient.Options{
+		Region:     cfg.Region,
+		Endpoint:   cfg.Endpoint,
+		PathStyle:  cfg.PathStyle,
+		Identity:   awsclient.Identity{Credentials: o.credentials},
+		Retry:      awsclient.Retry{Mode: awsclient.RetryMode(cfg.Retry.Mode), MaxAttempts: cfg.Retry.MaxAttempts, MaxBackoff: cfg.Retry.MaxBackoff},
+		HTTPClient: o.httpClient,
 	}
-	if r.Mode == RetryAdaptive {
-		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-			o.StandardOptions = append(o.StandardOptions, std)
-		})
-	}
-	return retry.NewStandard(std)
 }
 
 // Name implements [inventory.Store].

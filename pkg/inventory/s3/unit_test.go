@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
 )
@@ -408,12 +408,16 @@ func TestConfigDefaultsAndProblems(t *testing.T) {
 	}
 }
 
-func TestRetryer(t *testing.T) {
-	for _, mode := range []RetryMode{RetryStandard, RetryAdaptive} {
-		r := newRetryer(Retry{Mode: mode, MaxAttempts: 5, MaxBackoff: time.Second})
-		_, adaptive := r.(*retry.AdaptiveMode)
-		if diff := cmp.Diff([2]any{mode == RetryAdaptive, 5}, [2]any{adaptive, r.MaxAttempts()}); diff != "" {
-			t.Errorf("%s: (-want +got) adaptive, attempts:\n%s", mode, diff)
-		}
+// The store's configuration reaches its client.
+func TestClientOptions(t *testing.T) {
+	cfg, err := Config{Name: "s", Bucket: "b", Region: "eu-west-1", Endpoint: "http://127.0.0.1:9", PathStyle: true,
+		Retry: Retry{Mode: RetryAdaptive, MaxAttempts: 5}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := awsclient.Options{Region: "eu-west-1", Endpoint: "http://127.0.0.1:9", PathStyle: true,
+		Retry: awsclient.Retry{Mode: awsclient.RetryAdaptive, MaxAttempts: 5, MaxBackoff: DefaultMaxBackoff}}
+	if diff := cmp.Diff(want, clientOptions(cfg, options{})); diff != "" {
+		t.Errorf("client options (-want +got):\n%s", diff)
 	}
 }

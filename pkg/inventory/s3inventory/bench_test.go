@@ -37,7 +37,7 @@ func BenchmarkRecords(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	objs = nil // not to count in the heap measured
+	objs = nil //nolint:ineffassign // dropped, not to count in the heap measured
 	for i, format := range formats {
 		dir, key := dirs[i], keys[i]
 		for _, mode := range []struct {

@@ -88,12 +88,12 @@ func encodeRow(w *bufio.Writer, r *row) error {
 	var buf [binary.MaxVarintLen64]byte
 	putString := func(s string) {
 		n := binary.PutUvarint(buf[:], uint64(len(s)))
-		w.Write(buf[:n])
-		w.WriteString(s)
+		_, _ = w.Write(buf[:n]) // a bufio.Writer keeps its first error for Flush
+		_, _ = w.WriteString(s)
 	}
 	putInt := func(v int64) {
 		n := binary.PutVarint(buf[:], v)
-		w.Write(buf[:n])
+		_, _ = w.Write(buf[:n])
 	}
 	var flags byte
 	if r.latest {
@@ -105,7 +105,7 @@ func encodeRow(w *bufio.Writer, r *row) error {
 	if r.hasModified {
 		flags |= flagModified
 	}
-	w.WriteByte(flags)
+	_ = w.WriteByte(flags)
 	putString(r.key)
 	putString(r.versionID)
 	putInt(r.size)

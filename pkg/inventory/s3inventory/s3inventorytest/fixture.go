@@ -262,11 +262,11 @@ func GzipCSV(rows [][]string) []byte {
 	for _, r := range rows {
 		for i, v := range r {
 			if i > 0 {
-				zw.Write([]byte{','})
+				_, _ = zw.Write([]byte{','})
 			}
-			zw.Write([]byte(`"` + strings.ReplaceAll(v, `"`, `""`) + `"`))
+			_, _ = zw.Write([]byte(`"` + strings.ReplaceAll(v, `"`, `""`) + `"`))
 		}
-		zw.Write([]byte{'\n'})
+		_, _ = zw.Write([]byte{'\n'})
 	}
 	zw.Close() // writes to a bytes.Buffer cannot fail
 	return buf.Bytes()
@@ -376,9 +376,9 @@ func parquetFile(spec Spec, cols []string, objects []Object) ([]byte, string, er
 	for _, o := range objects {
 		b.Reset()
 		str := func(i int, s string) { b.Add(i, parquet.ByteArrayValue([]byte(s))) }
-		for i, c := range cols {
+		for _, c := range cols {
 			col, _ := schema.Lookup(parquetNames[c].name)
-			i = col.ColumnIndex
+			i := col.ColumnIndex
 			switch c {
 			case "Bucket":
 				str(i, spec.SourceBucket)
