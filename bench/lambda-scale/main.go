@@ -194,8 +194,11 @@ func (h *harness) invoke(run int, kind, item, bin string, payload any) (*call, e
 		c.PeakRSS = ru.Maxrss << 10 // KiB on Linux
 	}
 	h.mu.Lock()
-	h.logs.Write(stderr.Bytes())
+	_, lerr := h.logs.Write(stderr.Bytes())
 	h.mu.Unlock()
+	if lerr != nil {
+		return nil, fmt.Errorf("keeping the functions' log: %w", lerr)
+	}
 	if werr != nil {
 		return nil, fmt.Errorf("%s invocation %d (%s): %v (over the memory cap: %v)\n%s", kind, n, item, werr, c.OverCap, lastLines(stderr.String(), 20))
 	}
@@ -226,7 +229,9 @@ func (h *harness) watch(pid int, done <-chan struct{}, p *os.Process) bool {
 			return false
 		case <-tick.C:
 			if rss := residentSet(pid); rss > h.memCap {
-				p.Kill()
+				// Wait reports the process killed; an error here means it
+				// had already exited.
+				_ = p.Kill()
 				return true
 			}
 		}
