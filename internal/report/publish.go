@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/storage"
@@ -68,52 +66,38 @@ type latest struct {
 // Publish writes the report's four files under <run_id>/ at the reports
 // location — report.json last, so that its presence means the report is
 // whole — and points latest.json at it when it is the newest run's (see
-// Newest). report.json and exceptions.csv are written in one pass over
-// the exceptions, through temporary files: they grow with the number of
-// exceptions, the memory Publish uses does not.
+// Newest). exceptions.csv and report.json grow with the number of
+// exceptions (a gigabyte a million); each is streamed to the store as it
+// is written (storage sends it in parts), so that the memory Publish uses
+// does not grow with them and no local disk is needed.
 func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOption) (Published, error) {
 	var o publishOptions
 	for _, fn := range opts {
 		fn(&o)
 	}
 	pub := Locate(st, r)
-	tmp, err := os.MkdirTemp("", "parityproof-report-")
-	if err != nil {
-		return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
+	dir := r.RunID + "/"
+	put := func(name, ctype string, write func(io.Writer) error) error {
+		if err := putStream(ctx, st, dir+name, storage.PutOptions{ContentType: ctype, RetainUntil: o.retainUntil}, write); err != nil {
+			return fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
+		}
+		return nil
 	}
-	defer os.RemoveAll(tmp)
-	jsonFile, csvFile := filepath.Join(tmp, "report.json"), filepath.Join(tmp, "exceptions.csv")
-	if err := r.writeFiles(ctx, jsonFile, csvFile); err != nil {
+	if err := put("exceptions.csv", "text/csv; charset=utf-8", func(w io.Writer) error { return r.WriteCSV(ctx, w) }); err != nil {
+		return pub, err
+	}
+	if err := put("summary.md", "text/markdown; charset=utf-8", func(w io.Writer) error { _, err := w.Write(r.Summary(pub)); return err }); err != nil {
 		return pub, err
 	}
 	html, err := r.HTML(pub)
 	if err != nil {
 		return pub, err
 	}
-	dir := r.RunID + "/"
-	for _, f := range []struct {
-		name, ctype string
-		body        []byte
-		file        string
-	}{
-		{name: "exceptions.csv", ctype: "text/csv; charset=utf-8", file: csvFile},
-		{name: "summary.md", ctype: "text/markdown; charset=utf-8", body: r.Summary(pub)},
-		{name: "report.html", ctype: "text/html; charset=utf-8", body: html},
-		{name: "report.json", ctype: "application/json", file: jsonFile},
-	} {
-		var body io.Reader = bytes.NewReader(f.body)
-		if f.file != "" {
-			fh, err := os.Open(f.file)
-			if err != nil {
-				return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
-			}
-			defer fh.Close()
-			body = fh
-		}
-		err := st.Put(ctx, dir+f.name, body, storage.PutOptions{ContentType: f.ctype, RetainUntil: o.retainUntil})
-		if err != nil {
-			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
-		}
+	if err := put("report.html", "text/html; charset=utf-8", func(w io.Writer) error { _, err := w.Write(html); return err }); err != nil {
+		return pub, err
+	}
+	if err := put("report.json", "application/json", func(w io.Writer) error { return r.WriteJSON(ctx, w) }); err != nil {
+		return pub, err
 	}
 	if o.newest != nil && !*o.newest {
 		return pub, nil
@@ -140,54 +124,29 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 	return pub, nil
 }
 
-// writeFiles writes report.json and exceptions.csv at the two paths, in
-// one pass over the exceptions.
-func (r *Report) writeFiles(ctx context.Context, jsonPath, csvPath string) error {
-	jf, err := os.Create(jsonPath)
-	if err != nil {
-		return fmt.Errorf("writing report.json: %w", err)
-	}
-	defer jf.Close()
-	cf, err := os.Create(csvPath)
-	if err != nil {
-		return fmt.Errorf("writing exceptions.csv: %w", err)
-	}
-	defer cf.Close()
-	jw, cw := bufio.NewWriterSize(jf, 1<<16), bufio.NewWriterSize(cf, 1<<16)
-	js, err := r.newJSONWriter(jw)
-	if err != nil {
-		return err
-	}
-	cs, err := newCSVWriter(cw)
-	if err != nil {
-		return err
-	}
-	if err := r.EachException(ctx, func(x *Exception) error {
-		if err := js.add(x); err != nil {
-			return err
+// errPutEnded stops a writer whose Put ended before it did.
+var errPutEnded = errors.New("the store stopped reading")
+
+// putStream stores at name what write writes, as it writes it. An error of
+// write fails the Put: nothing is stored.
+func putStream(ctx context.Context, st storage.Store, name string, o storage.PutOptions, write func(io.Writer) error) error {
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		bw := bufio.NewWriterSize(pw, 1<<16)
+		err := write(bw)
+		if err == nil {
+			err = bw.Flush()
 		}
-		return cs.add(x)
-	}); err != nil {
-		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
+		pw.CloseWithError(err) // nil: the reader sees EOF
+		written <- err
+	}()
+	err := st.Put(ctx, name, pr, o)
+	pr.CloseWithError(errPutEnded)
+	if werr := <-written; werr != nil && !errors.Is(werr, errPutEnded) {
+		return werr
 	}
-	if err := js.end(); err != nil {
-		return err
-	}
-	if err := cs.end(); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		w    *bufio.Writer
-		file *os.File
-	}{{jw, jf}, {cw, cf}} {
-		if err := f.w.Flush(); err != nil {
-			return fmt.Errorf("writing %s: %w", f.file.Name(), err)
-		}
-		if err := f.file.Close(); err != nil {
-			return fmt.Errorf("writing %s: %w", f.file.Name(), err)
-		}
-	}
-	return nil
+	return err
 }
 
 // readLatest reads latest.json; a location without one, or with one that

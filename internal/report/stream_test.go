@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -279,5 +280,42 @@ func TestReportOfARunWithFailedShards(t *testing.T) {
 	}
 	if checks, err := Attest(ctx, FetchFile, pub.ReportURL); err != nil {
 		t.Errorf("attest verify of the partial report: %v (%+v)", err, checks)
+	}
+}
+
+// An exception file that no longer holds what the manifest says fails the
+// publication as it streams: no report.json, no exceptions.csv.
+func TestPublishStopsAtAChangedExceptionFile(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 3_000, runAll(t))
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last ledger.ManifestFile
+	if _, err := b.st.WalkManifest(ctx, state.ManifestName(b.runID), func(_ string, sh *ledger.ManifestShard) error {
+		if len(sh.Exceptions) > 0 {
+			last = sh.Exceptions[len(sh.Exceptions)-1]
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	name := state.RunDir(b.runID) + last.Path
+	rc, err := b.dir.Get(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if err := b.dir.Put(ctx, name, bytes.NewReader(append(body, 0)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reports, _ := storage.NewDir(t.TempDir())
+	if _, err := Publish(ctx, reports, rep); err == nil || !strings.Contains(err.Error(), last.Path) {
+		t.Fatalf("publishing over a changed exception file: %v", err)
+	}
+	if names, _ := reports.List(ctx, ""); len(names) != 0 {
+		t.Errorf("a failed publication stored %v", names)
 	}
 }

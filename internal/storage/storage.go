@@ -6,7 +6,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -192,28 +191,43 @@ func (d *Dir) URL(name string) string {
 // Path returns the local path of name, for messages that point at a file.
 func (d *Dir) Path(name string) string { return filepath.Join(d.root, filepath.FromSlash(name)) }
 
-// seekable returns r as a body whose length is known: r itself, from where
-// it is, when it can seek (a file), else its content read whole.
-func seekable(r io.Reader) (io.ReadSeeker, int64, error) {
-	if rs, ok := r.(io.ReadSeeker); ok {
-		at, err := rs.Seek(0, io.SeekCurrent)
-		if err != nil {
-			return nil, 0, err
-		}
-		end, err := rs.Seek(0, io.SeekEnd)
-		if err != nil {
-			return nil, 0, err
-		}
-		if _, err := rs.Seek(at, io.SeekStart); err != nil {
-			return nil, 0, err
-		}
-		return rs, end - at, nil
-	}
-	b, err := io.ReadAll(r)
+// Bodies too large, or of unknown length, are sent a part at a time.
+var (
+	// partSize is the size of those parts: one is held in memory at a
+	// time. S3 takes parts of 5 MiB to 5 GiB, at most 10,000 of them.
+	partSize = 16 << 20
+	// maxSinglePut is the largest body sent in one request.
+	maxSinglePut int64 = 5 << 30
+)
+
+// remaining returns how many bytes rs holds from where it stands.
+func remaining(rs io.ReadSeeker) (int64, error) {
+	at, err := rs.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	return bytes.NewReader(b), int64(len(b)), nil
+	end, err := rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := rs.Seek(at, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return end - at, nil
+}
+
+// readPart reads the next part of r, up to partSize bytes, and reports
+// whether more may follow.
+func readPart(r io.Reader) ([]byte, bool, error) {
+	buf := make([]byte, partSize)
+	n, err := io.ReadFull(r, buf)
+	switch err {
+	case nil:
+		return buf, true, nil
+	case io.EOF, io.ErrUnexpectedEOF:
+		return buf[:n], false, nil
+	}
+	return nil, false, err
 }
 
 // contextReader stops a copy when its context is done.
