@@ -70,10 +70,27 @@ func (s *Store) Features() inventory.Features {
 	return inventory.Features{ListingChecksums: true, Head: true, Read: true}
 }
 
-// List implements inventory.Store.
+// List implements inventory.Store. As the S3 and OCI backends do, it
+// lists a page ahead of its caller (inventory.Prefetch), so that the
+// latency of a store's pages overlaps with the other stores' and the
+// caller's work.
 func (s *Store) List(ctx context.Context, r inventory.KeyRange) inventory.Listing {
 	first := sort.Search(s.total(), func(j int) bool { return s.Key(s.at(j)) >= r.Start })
-	return &listing{ctx: ctx, s: s, j: first, end: r.End, page: make([]inventory.Fingerprint, 0, 1000)}
+	return inventory.Prefetch(ctx, "", func(ctx context.Context, emit func([]inventory.Fingerprint) bool) error {
+		l := &listing{ctx: ctx, s: s, j: first, end: r.End}
+		for {
+			page, err := l.NextPage()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !emit(page) {
+				return ctx.Err()
+			}
+		}
+	})
 }
 
 // Head implements inventory.Store: nothing is ever asked of it, every key
@@ -106,7 +123,7 @@ type listing struct {
 
 var modified = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 
-// NextPage implements inventory.Listing.
+// NextPage returns the next page, io.EOF after the last.
 func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
 	if d := l.s.spec.PageLatency; d > 0 {
 		select {
@@ -118,7 +135,7 @@ func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
 		return nil, err
 	}
 	spec := l.s.spec
-	l.page = l.page[:0]
+	l.page = make([]inventory.Fingerprint, 0, 1000) // the caller holds the last one
 	for ; l.j < l.s.total() && len(l.page) < cap(l.page); l.j++ {
 		i := l.s.at(l.j)
 		key := l.s.Key(i)
@@ -149,5 +166,3 @@ func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
 	return l.page, nil
 }
 
-// Close implements inventory.Listing.
-func (l *listing) Close() error { return nil }
