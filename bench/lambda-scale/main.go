@@ -145,6 +145,7 @@ type call struct {
 	Kind     string  `json:"kind"`
 	Item     string  `json:"item,omitempty"`
 	Seconds  float64 `json:"seconds"`
+	CPU      float64 `json:"cpu_seconds"`
 	PeakRSS  int64   `json:"peak_rss_bytes"`
 	OverCap  bool    `json:"over_cap"`
 	Deadline bool    `json:"within_deadline"`
@@ -193,6 +194,7 @@ func (h *harness) invoke(run int, kind, item, bin string, payload any) (*call, e
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		c.PeakRSS = ru.Maxrss << 10 // KiB on Linux
 	}
+	c.CPU = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	h.mu.Lock()
 	_, lerr := h.logs.Write(stderr.Bytes())
 	h.mu.Unlock()
@@ -274,6 +276,7 @@ type task struct {
 type kindSummary struct {
 	Invocations    int     `json:"invocations"`
 	MaxSeconds     float64 `json:"max_seconds"`
+	CPUSeconds     float64 `json:"cpu_seconds"`
 	MaxPeakRSSMiB  float64 `json:"max_peak_rss_mib"`
 	WithinDeadline bool    `json:"all_within_deadline"`
 	OverCap        int     `json:"over_memory_cap"`
@@ -315,6 +318,7 @@ func (h *harness) run(n int) (*summary, error) {
 		}
 		k.Invocations++
 		k.MaxSeconds = max(k.MaxSeconds, c.Seconds)
+		k.CPUSeconds += c.CPU
 		k.MaxPeakRSSMiB = max(k.MaxPeakRSSMiB, float64(c.PeakRSS)/(1<<20))
 		k.WithinDeadline = k.WithinDeadline && c.Deadline
 		if c.OverCap {
