@@ -161,7 +161,9 @@ func (p *LedgerStream) Close() error {
 // run runID, nil when it has none. The ledger part that may hold it is
 // found in an index of the run's manifest, kept in memory for the next
 // call (a deletion event after another re-judges against the same run),
-// and read whole, so that its digest is checked.
+// and read whole, so that its digest is checked. The entries of the last
+// part read are kept too: deletions often come in key order (a bulk purge),
+// thousands of them in one part.
 func (s *State) LedgerEntry(ctx context.Context, runID, pair, key string) (*ledger.Entry, error) {
 	idx, err := s.manifestIndexOf(ctx, runID)
 	if err != nil {
@@ -171,18 +173,35 @@ func (s *State) LedgerEntry(ctx context.Context, runID, pair, key string) (*ledg
 	if !ok {
 		return nil, nil
 	}
-	var found *ledger.Entry
-	err = s.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
-		if e.Key == key {
-			c := e.Clone()
-			found = &c
+	s.mu.Lock()
+	part := s.part
+	s.mu.Unlock()
+	if part == nil || part.runID != runID || part.file != f {
+		part = &partEntries{runID: runID, file: f, entries: map[string]ledger.Entry{}}
+		err = s.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
+			part.entries[e.Key] = e.Clone()
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading the entry of %q in run %s: %w", key, runID, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the entry of %q in run %s: %w", key, runID, err)
+		s.mu.Lock()
+		s.part = part
+		s.mu.Unlock()
 	}
-	return found, nil
+	e, ok := part.entries[key]
+	if !ok {
+		return nil, nil
+	}
+	c := e.Clone()
+	return &c, nil
+}
+
+// partEntries are the entries of one ledger part, by key.
+type partEntries struct {
+	runID   string
+	file    ledger.ManifestFile
+	entries map[string]ledger.Entry
 }
 
 // manifestIndex is what LedgerEntry needs of a complete run's manifest:

@@ -39,6 +39,7 @@ type State struct {
 
 	mu    sync.Mutex
 	index *manifestIndex // the newest manifest index asked for
+	part  *partEntries   // the ledger part LedgerEntry read last
 }
 
 // New returns the state location kept in st.

@@ -224,6 +224,16 @@ func TestLedgerEntryReadsTheManifestOnce(t *testing.T) {
 	if n := slow.count(ManifestName(rec.RunID)); n != 1 {
 		t.Errorf("the manifest was read %d times for six keys", n)
 	}
+	// Keys of one part, one after the other, read the part once.
+	before := slow.count(RunDir(rec.RunID) + "ledger/")
+	for _, key := range []string{"07/0", "07/1", "07/2", "07/3"} {
+		if e, err := fresh.LedgerEntry(ctx, rec.RunID, "us-users", key); err != nil || e == nil || e.Key != key {
+			t.Fatalf("LedgerEntry(%q) = %+v, %v", key, e, err)
+		}
+	}
+	if n := slow.count(RunDir(rec.RunID)+"ledger/") - before; n != 1 {
+		t.Errorf("four keys of one part read %d parts", n)
+	}
 	if e, _ := fresh.LedgerEntry(ctx, rec.RunID, "nobody", "04/1"); e != nil {
 		t.Errorf("an unknown pair's entry: %+v", e)
 	}
