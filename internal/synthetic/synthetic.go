@@ -165,4 +165,3 @@ func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
 	}
 	return l.page, nil
 }
-
