@@ -103,8 +103,8 @@ type harness struct {
 // setup builds the functions' test binaries and writes the configuration.
 func (h *harness) setup(shardSize, checkpointEvery int) error {
 	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		return fmt.Errorf("finding the module: %w", err)
+	if err != nil || strings.TrimSpace(string(root)) == "" {
+		return fmt.Errorf("finding the module (run lambda-scale from the repository: go run ./bench/lambda-scale): %v", err)
 	}
 	h.verifyBin, h.reportBin = filepath.Join(h.dir, "verify.test"), filepath.Join(h.dir, "report.test")
 	for pkg, bin := range map[string]string{"./functions/verify": h.verifyBin, "./functions/report": h.reportBin} {
