@@ -43,9 +43,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -279,30 +277,32 @@ func TopicRegion(topicARN string) (string, error) {
 	return a.Region, nil
 }
 
-// SSM returns an SSM client.
-func SSM(ctx context.Context, o Options) (*ssm.Client, error) {
-	s, err := load(ctx, o, ssm.ServiceID)
+// Resolved is Options resolved for one service: the AWS configuration and
+// what every service's options take from it. The subpackages that build
+// the clients of services few programs need (internal/awsclient/secrets)
+// use it, so that the other programs do not link those services.
+type Resolved struct{ s *settings }
+
+// Resolve loads the AWS configuration and resolves o for the service
+// serviceID (the SDK's ServiceID), by the rules every client of this
+// package follows.
+func Resolve(ctx context.Context, o Options, serviceID string) (*Resolved, error) {
+	s, err := load(ctx, o, serviceID)
 	if err != nil {
 		return nil, err
 	}
-	return ssm.NewFromConfig(s.cfg, func(so *ssm.Options) {
-		s.apply(&so.Region, &so.BaseEndpoint, &so.Credentials, &so.Retryer)
-		if s.httpClient != nil {
-			so.HTTPClient = s.httpClient
-		}
-	}), nil
+	return &Resolved{s: s}, nil
 }
 
-// SecretsManager returns a Secrets Manager client.
-func SecretsManager(ctx context.Context, o Options) (*secretsmanager.Client, error) {
-	s, err := load(ctx, o, secretsmanager.ServiceID)
-	if err != nil {
-		return nil, err
-	}
-	return secretsmanager.NewFromConfig(s.cfg, func(so *secretsmanager.Options) {
-		s.apply(&so.Region, &so.BaseEndpoint, &so.Credentials, &so.Retryer)
-		if s.httpClient != nil {
-			so.HTTPClient = s.httpClient
-		}
-	}), nil
+// Config is the loaded AWS configuration, for the service's NewFromConfig.
+func (r *Resolved) Config() aws.Config { return r.s.cfg }
+
+// Apply sets the region, endpoint, credentials and retryer of a service's
+// options.
+func (r *Resolved) Apply(region *string, endpoint **string, credentials *aws.CredentialsProvider, retryer *aws.Retryer) {
+	r.s.apply(region, endpoint, credentials, retryer)
 }
+
+// HTTPClient is the client that carries the service's requests (the one
+// that honours AWS_CA_BUNDLE), nil to keep the SDK's.
+func (r *Resolved) HTTPClient() aws.HTTPClient { return r.s.httpClient }

@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parityproof/parityproof/internal/awsclient"
+	"github.com/parityproof/parityproof/internal/awsclient/secrets"
 )
 
 // isolate clears every AWS_ variable and points the chain at fixed keys,
@@ -105,14 +106,14 @@ var services = []service{
 		}},
 	{"SSM",
 		func(ctx context.Context, o awsclient.Options) (string, error) {
-			c, err := awsclient.SSM(ctx, o)
+			c, err := secrets.SSM(ctx, o)
 			if err != nil {
 				return "", err
 			}
 			return c.Options().Region, nil
 		},
 		func(ctx context.Context, o awsclient.Options) error {
-			c, err := awsclient.SSM(ctx, o)
+			c, err := secrets.SSM(ctx, o)
 			if err != nil {
 				return err
 			}
@@ -121,14 +122,14 @@ var services = []service{
 		}},
 	{"Secrets Manager",
 		func(ctx context.Context, o awsclient.Options) (string, error) {
-			c, err := awsclient.SecretsManager(ctx, o)
+			c, err := secrets.SecretsManager(ctx, o)
 			if err != nil {
 				return "", err
 			}
 			return c.Options().Region, nil
 		},
 		func(ctx context.Context, o awsclient.Options) error {
-			c, err := awsclient.SecretsManager(ctx, o)
+			c, err := secrets.SecretsManager(ctx, o)
 			if err != nil {
 				return err
 			}

@@ -39,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/parityproof/parityproof/internal/awsclient"
+	"github.com/parityproof/parityproof/internal/awsclient/secrets"
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ocikey"
 )
@@ -153,7 +154,7 @@ func fetchConfig(ctx context.Context, src string) ([]byte, error) {
 		if name == "" || name == "/" {
 			return nil, fmt.Errorf("%s %q names no SSM parameter (ssm:/NAME)", EnvConfig, src)
 		}
-		client, err := awsclient.SSM(ctx, awsclient.Options{})
+		client, err := secrets.SSM(ctx, awsclient.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("reading the configuration %s: %w", src, err)
 		}
@@ -193,7 +194,7 @@ func writeOCIKey(ctx context.Context, secret string, id ociIdentity, dir string)
 			return "", fmt.Errorf("%s %q cannot go into an OCI configuration file", name, v)
 		}
 	}
-	client, err := awsclient.SecretsManager(ctx, awsclient.Options{})
+	client, err := secrets.SecretsManager(ctx, awsclient.Options{})
 	if err != nil {
 		return "", fmt.Errorf("reading the OCI key secret %s: %w", secret, err)
 	}
