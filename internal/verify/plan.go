@@ -14,9 +14,9 @@ import (
 const maxPrefixShards = 64
 
 // plan cuts every pair into shards: along the previous run's shards when
-// there is one (splitting those that grew past twice the shard size at
-// keys its ledger gives), else along the top-level common prefixes of the
-// pair's stores.
+// there is one (splitting those that grew past twice the shard size at the
+// split points its manifest recorded), else along the top-level common
+// prefixes of the pair's stores.
 func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedPair, error) {
 	var prev map[string][]prevShard
 	if prevRunID != "" {
