@@ -38,6 +38,8 @@ const (
 	// KindShardFailed: the state machine's record of a shard that failed
 	// (failure.go).
 	KindShardFailed Kind = "shard_failed"
+	// KindCertify: a deletion certificate for a data subject (certify.go).
+	KindCertify Kind = "certify"
 )
 
 // Request is a decoded invocation: plain values for the run package.
@@ -53,6 +55,8 @@ type Request struct {
 	Messages []events.SQSMessage
 	// Failure is a shard_failed request's.
 	Failure ShardFailure
+	// Certify is a certify request's subject.
+	Certify CertifyRequest
 }
 
 // ShardTask is a Distributed Map item: one shard of one pair.
@@ -120,8 +124,11 @@ func Decode(payload []byte) (Request, error) {
 }
 
 func decodeAction(payload []byte, action string) (Request, error) {
-	if action == string(KindShardFailed) {
+	switch action {
+	case string(KindShardFailed):
 		return decodeShardFailed(payload)
+	case string(KindCertify):
+		return decodeCertify(payload)
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
@@ -168,7 +175,7 @@ func decodeAction(payload []byte, action string) (Request, error) {
 		}
 		return Request{Kind: KindShard, RunID: t.RunID, Shard: t}, nil
 	}
-	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan", "shard" and "shard_failed" (reports are the report function's)`, action)
+	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan", "shard", "shard_failed" and "certify" (reports are the report function's)`, action)
 }
 
 // s3DeletedDetail is the detail of an EventBridge "Object Deleted" event.

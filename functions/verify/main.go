@@ -103,6 +103,8 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		out, err = runner.Rejudge(ctx, req.Removed)
 	case KindSQSBatch:
 		out, err = inv.sqsBatch(ctx, req.Messages)
+	case KindCertify:
+		out, err = inv.certify(ctx, req.Certify)
 	default:
 		err = fmt.Errorf("no handler for %q requests", req.Kind)
 	}
