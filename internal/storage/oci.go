@@ -142,7 +142,7 @@ func (s *OCI) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
 	}
-	return resp.Content, nil
+	return bodyUnder(ctx, resp.Content), nil
 }
 
 // List implements Store.

@@ -158,7 +158,7 @@ func (s *S3) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
 	}
-	return out.Body, nil
+	return bodyUnder(ctx, out.Body), nil
 }
 
 // List implements Store.

@@ -250,3 +250,18 @@ type contextFile struct {
 }
 
 func (c contextFile) Close() error { return c.f.Close() }
+
+// contextBody is an object's body as Get returns it, read under Get's
+// context: once the context is done, reads fail with its error, whatever
+// the transport had already received.
+type contextBody struct {
+	contextReader
+	body io.ReadCloser
+}
+
+func (c contextBody) Close() error { return c.body.Close() }
+
+// bodyUnder returns body read under ctx.
+func bodyUnder(ctx context.Context, body io.ReadCloser) io.ReadCloser {
+	return contextBody{contextReader{ctx, body}, body}
+}
