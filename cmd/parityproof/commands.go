@@ -39,32 +39,45 @@ func newFlagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs
 }
 
-const runUsage = `Usage: parityproof run --config FILE [--restart]
+// printFlags lists a command's flags as the usage writes them, with two
+// dashes (the flag package takes one or two).
+func printFlags(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n      " + strings.ReplaceAll(usage, "\n", "\n      ")
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			line += " (default: " + f.DefValue + ")"
+		}
+		fmt.Fprintln(fs.Output(), line)
+	})
+}
 
-Plans the run's shards, verifies every pair (legacy stores against their OCI
-target, and the previous run's ledger), writes the evidence ledger to the
-state location and the report to the reports location, and prints the run id
-and where the report is. A run that was interrupted resumes where it
-stopped, with its own clock, and ends with the ledger an uninterrupted run
-would have written.
+type runFlags struct {
+	config         string
+	restart, quiet bool
+}
 
-Exit status: 0 no exception or critical verdict; 1 exceptions or critical
-verdicts found; 2 usage or configuration error; 3 the run could not
-complete (run the command again to resume it).
-
-Options:
-`
+func (f *runFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("run", runUsage)
+	fs.StringVar(&f.config, "config", "", "the configuration `file` (YAML)")
+	fs.BoolVar(&f.restart, "restart", false, "begin a new run even if one is in progress")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress display on a terminal")
+	return fs
+}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", runUsage)
-	cfgPath := fs.String("config", "", "the configuration `file` (YAML)")
-	restart := fs.Bool("restart", false, "begin a new run even if one is in progress")
-	quiet := fs.Bool("quiet", false, "no progress display")
+	var f runFlags
+	fs := f.flagSet()
+	cfgPath, restart, quiet := &f.config, &f.restart, &f.quiet
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -96,7 +109,8 @@ func runAndReport(ctx context.Context, cfg *config.Config, restart, quiet bool, 
 	}
 	out, err := r.Publish(ctx, res.Record.RunID)
 	if err != nil {
-		return exitError{exitIncomplete, fmt.Errorf("run %s is complete, but its report is not published (parityproof report --run %s publishes it): %w", res.Record.RunID, res.Record.RunID, err)}
+		// err names the run; say only what is left to do.
+		return exitError{exitIncomplete, fmt.Errorf("%w (the run is complete: parityproof report --run %s publishes its report)", err, res.Record.RunID)}
 	}
 	return printPublication(stdout, stderr, out)
 }
@@ -132,25 +146,25 @@ func printResult(w io.Writer, rep *report.Report, pub report.Published) {
 
 // verdictStatus is exit status 1 when the report holds exceptions.
 func verdictStatus(rep *report.Report) error {
-	if len(rep.Exceptions) > 0 {
-		return exitError{exitExceptions, fmt.Errorf("%d exceptions found (see the report)", len(rep.Exceptions))}
+	if n := rep.ExceptionCount(); n > 0 {
+		return exitError{exitExceptions, fmt.Errorf("%d exceptions found (see the report)", n)}
 	}
 	return nil
 }
 
-const reportUsage = `Usage: parityproof report --config FILE [--run ID]
+type reportFlags struct{ config, run string }
 
-Rebuilds a run's report (report.json, report.html, exceptions.csv,
-summary.md) from its ledger, and publishes it to the reports location.
-Without --run, the newest complete run.
-
-Options:
-`
+func (f *reportFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("report", reportUsage)
+	fs.StringVar(&f.config, "config", "", "the configuration `file` (YAML)")
+	fs.StringVar(&f.run, "run", "", "the run `id` (default: the newest complete run)")
+	return fs
+}
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("report", reportUsage)
-	cfgPath := fs.String("config", "", "the configuration `file` (YAML)")
-	runID := fs.String("run", "", "the run `id` (default: the newest complete run)")
+	var f reportFlags
+	fs := f.flagSet()
+	cfgPath, runID := &f.config, &f.run
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -177,30 +191,26 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return printPublication(stdout, stderr, out)
 }
 
-const attestUsage = `Usage: parityproof attest verify REPORT [--config FILE]
+type attestFlags struct{ config string }
 
-Recomputes, from the evidence alone, the SHA-256 of the manifest the report
-names and of every ledger file the manifest lists, and the report's counts
-and exceptions from the ledger entries. REPORT is report.json's path or URL
-(file://, s3://, oci://). S3 URLs are read with the default AWS credentials;
---config lends its state and reports locations' endpoints and credentials to
-URLs under them (needed for oci:// and for emulators).
-Exit status 0 only if everything holds; otherwise 1, naming the first file
-or number that does not.
-
-Options:
-`
+func (f *attestFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("attest verify", attestUsage)
+	fs.StringVar(&f.config, "config", "", "a configuration `file` whose locations hold the report and ledger")
+	return fs
+}
 
 func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f attestFlags
+	fs := f.flagSet()
+	cfgPath := &f.config
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprint(stdout, attestUsage)
+			fs.SetOutput(stdout)
+			fs.Usage()
 			return errHelp
 		}
-		return usagef("usage: parityproof attest verify REPORT [--config FILE]")
+		return usagef("attest needs the word verify: parityproof attest verify FILE [--config FILE] (see parityproof attest --help)")
 	}
-	fs := newFlagSet("attest verify", attestUsage)
-	cfgPath := fs.String("config", "", "a configuration `file` whose locations hold the report and ledger")
 	// The report may come before or after the flags.
 	var target string
 	rest := args[1:]
@@ -213,7 +223,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if target == "" && fs.NArg() == 1 {
 		target = fs.Arg(0)
 	} else if fs.NArg() > 0 || target == "" {
-		return usagef("usage: parityproof attest verify REPORT [--config FILE]")
+		return usagef("attest verify needs one report or certificate: parityproof attest verify FILE [--config FILE] (see parityproof attest --help)")
 	}
 	var locations []config.Location
 	if *cfgPath != "" {
@@ -224,7 +234,16 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		locations = []config.Location{cfg.State, cfg.Reports}
 	}
 	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		target = strings.TrimSuffix(target, "/") + "/report.json"
+		dir := strings.TrimSuffix(target, "/")
+		target = dir + "/report.json"
+		if _, err := os.Stat(target); err != nil {
+			if _, err := os.Stat(dir + "/certificate.json"); err == nil {
+				target = dir + "/certificate.json"
+			}
+		}
+	}
+	if isCertificate(ctx, fetcher(locations), target) {
+		return attestCertificate(ctx, fetcher(locations), target, stdout)
 	}
 	checks, err := report.Attest(ctx, fetcher(locations), target)
 	for _, c := range checks {
@@ -270,4 +289,16 @@ func newLogger(stderr io.Writer, quiet bool) (*slog.Logger, *progressDisplay) {
 		return slog.New(slog.DiscardHandler), newProgressDisplay(f)
 	}
 	return slog.New(slog.NewJSONHandler(stderr, nil)), newProgressDisplay(nil)
+}
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	fs := newFlagSet("version", versionUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("version takes no arguments (see parityproof version --help)")
+	}
+	fmt.Fprintln(stdout, "parityproof", version)
+	return nil
 }

@@ -255,9 +255,9 @@ reports: file://./reports
 		{"a wrong secret key", "not-the-secret", "acme-estate-7",
 			`store legacy-dc (bucket "backups"): access denied: the credentials from the key pair in $DC_KEY_ID and $DC_SECRET were refused (SignatureDoesNotMatch)`, "legacy-dc"},
 		{"a wrong external id", dc.SecretKey, "acme-estate-8",
-			`store legacy-sg (bucket "legacy-sg-backups"): access denied: no credentials could be had for the store; check its identity: ` +
-				`operation error S3: GetBucketVersioning, get identity: get credentials: getting the credentials of role ` + aws.ToString(role.Role.Arn) +
-				` (with an external id) assumed with the key pair in $SG_HUB_KEY_ID and $SG_HUB_SECRET`, "legacy-sg"},
+			`store legacy-sg (bucket "legacy-sg-backups"): access denied: no credentials could be had from role ` + aws.ToString(role.Role.Arn) +
+				` (with an external id) assumed with the key pair in $SG_HUB_KEY_ID and $SG_HUB_SECRET; check the store's identity ` +
+				`(GetBucketVersioning: AccessDenied: User: arn:aws:iam::123456789012:user/sg-hub is not authorized to perform: sts:AssumeRole`, "legacy-sg"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeConfig(tc.externalID)

@@ -3,10 +3,13 @@
 // confirms that the legacy copies are gone, and writes a report a
 // compliance lead can hand to an auditor. It never deletes anything.
 //
-//	parityproof run --config FILE [--restart]
+//	parityproof run --config FILE [--restart] [--quiet]
 //	parityproof report --config FILE [--run ID]
-//	parityproof demo [--dir DIR]
-//	parityproof attest verify REPORT
+//	parityproof demo [--dir DIR] [--objects N] [--verbose]
+//	parityproof attest verify FILE [--config FILE]
+//	parityproof certify --config FILE (--prefix P | --key K) [--pair NAME] [--out DIR]
+//	parityproof explain --config FILE [--pair NAME] [--runs N] [--json] KEY
+//	parityproof version
 //
 // Exit status: 0 no exception or critical verdict; 1 exceptions or critical
 // verdicts found (or, for attest verify, a report that does not hold); 2
@@ -52,24 +55,6 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
-const mainUsage = `parityproof proves that migrated objects have bit-identical copies in OCI
-Object Storage before their legacy copies are deleted, then that the legacy
-copies are gone. It never deletes anything.
-
-Usage:
-  parityproof run --config FILE [--restart]    verify every pair, write the ledger and the report
-  parityproof report --config FILE [--run ID]  rebuild a run's report from its ledger
-  parityproof demo [--dir DIR]                 the whole life cycle on built-in emulators
-  parityproof attest verify REPORT             recompute a report's digests and counts
-  parityproof version                          print the version
-
-Exit status: 0 no exception; 1 exceptions or critical verdicts (attest: the
-report does not hold); 2 usage or configuration error; 3 the run could not
-complete (it resumes when run again).
-
-Run 'parityproof COMMAND --help' for a command's options.
-`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -93,12 +78,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "attest":
 		err = cmdAttest(ctx, args[1:], stdout, stderr)
+	case "certify":
+		err = cmdCertify(ctx, args[1:], stdout, stderr)
+	case "explain":
+		err = cmdExplain(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "parityproof", version)
+		err = cmdVersion(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, mainUsage)
 	default:
-		err = usagef("unknown command %q\n\n%s", args[0], mainUsage)
+		err = usagef("unknown command %q (commands: run, report, demo, attest, certify, explain, version; see parityproof --help)", args[0])
 	}
 	return exitCode(err, stderr)
 }

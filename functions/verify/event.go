@@ -32,6 +32,14 @@ const (
 	// KindTest: S3's s3:TestEvent, sent when notifications are configured;
 	// there is nothing to do.
 	KindTest Kind = "test"
+	// KindSQSBatch: a batch of SQS messages, each holding deletion events;
+	// each message succeeds or fails alone (sqs.go).
+	KindSQSBatch Kind = "sqs_batch"
+	// KindShardFailed: the state machine's record of a shard that failed
+	// (failure.go).
+	KindShardFailed Kind = "shard_failed"
+	// KindCertify: a deletion certificate for a data subject (certify.go).
+	KindCertify Kind = "certify"
 )
 
 // Request is a decoded invocation: plain values for the run package.
@@ -42,6 +50,13 @@ type Request struct {
 	// Removed lists the objects of ObjectRemoved notifications, in the
 	// order they came.
 	Removed []RemovedObject
+	// Messages are the SQS messages of a batch, each decoded on its own
+	// (DecodeSQSMessage).
+	Messages []events.SQSMessage
+	// Failure is a shard_failed request's.
+	Failure ShardFailure
+	// Certify is a certify request's subject.
+	Certify CertifyRequest
 }
 
 // ShardTask is a Distributed Map item: one shard of one pair.
@@ -53,6 +68,9 @@ type ShardTask struct {
 	End    string `json:"end"`
 	// Cursor is the last key judged by an earlier invocation, "" at first.
 	Cursor string `json:"cursor"`
+	// Stalled counts the invocations in a row, up to the one before, that
+	// ended with the cursor where it was: the progress guard (run.go).
+	Stalled int `json:"stalled"`
 }
 
 // RemovedObject is one object an S3 ObjectRemoved notification names: its
@@ -71,7 +89,8 @@ var runIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // expected names what the function accepts, for errors.
 const expected = `an EventBridge "Scheduled Event", a ScheduleV2 input {"action":"run"}, ` +
-	`{"action":"plan","run_id":…}, {"action":"shard","run_id":…,"pair":…,"start":…,"end":…,"cursor":…}, ` +
+	`{"action":"plan","run_id":…}, {"action":"shard","run_id":…,"pair":…,"start":…,"end":…,"cursor":…,"stalled":…}, ` +
+	`{"action":"shard_failed","run_id":…,"pair":…,"start":…,"end":…,"error":…,"cause":…}, ` +
 	`or S3 deletion notifications (ObjectRemoved or LifecycleExpiration: direct, through EventBridge "Object Deleted", SNS, SQS, or SNS then SQS)`
 
 // Decode classifies and decodes an invocation's payload. Anything it does
@@ -111,6 +130,12 @@ func Decode(payload []byte) (Request, error) {
 }
 
 func decodeAction(payload []byte, action string) (Request, error) {
+	switch action {
+	case string(KindShardFailed):
+		return decodeShardFailed(payload)
+	case string(KindCertify):
+		return decodeCertify(payload)
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	var t ShardTask
@@ -151,9 +176,12 @@ func decodeAction(payload []byte, action string) (Request, error) {
 		if t.Cursor != "" && (t.Cursor < t.Start || t.End != "" && t.Cursor >= t.End) {
 			return Request{}, fmt.Errorf("the \"shard\" request's cursor %q is outside its range [%q, %q)", t.Cursor, t.Start, t.End)
 		}
+		if t.Stalled < 0 {
+			return Request{}, fmt.Errorf("the \"shard\" request's stalled count %d is negative", t.Stalled)
+		}
 		return Request{Kind: KindShard, RunID: t.RunID, Shard: t}, nil
 	}
-	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan" and "shard" (reports are the report function's)`, action)
+	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan", "shard", "shard_failed" and "certify" (reports are the report function's)`, action)
 }
 
 // s3DeletedDetail is the detail of an EventBridge "Object Deleted" event.
@@ -226,7 +254,7 @@ func decodeRecords(payload []byte) (Request, error) {
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return Request{}, fmt.Errorf("decoding the SQS event: %w", err)
 		}
-		return fromSQSEvent(ev)
+		return Request{Kind: KindSQSBatch, Messages: ev.Records}, nil
 	case "aws:sns":
 		var ev events.SNSEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
@@ -261,27 +289,18 @@ func fromS3Event(ev events.S3Event) (Request, error) {
 	return req, nil
 }
 
-// fromSQSEvent unwraps S3 notifications or EventBridge events delivered
-// through SQS, each message body being one of them.
-func fromSQSEvent(ev events.SQSEvent) (Request, error) {
-	req := Request{Kind: KindObjectsRemoved}
-	for i, m := range ev.Records {
-		inner, err := Decode([]byte(m.Body))
-		if err != nil {
-			return Request{}, fmt.Errorf("SQS message %d (%s): %w", i, m.MessageId, err)
-		}
-		switch inner.Kind {
-		case KindObjectsRemoved:
-			req.Removed = append(req.Removed, inner.Removed...)
-		case KindTest:
-		default:
-			return Request{}, fmt.Errorf("SQS message %d (%s) holds a %q request; only S3 ObjectRemoved notifications come through SQS", i, m.MessageId, inner.Kind)
-		}
+// DecodeSQSMessage unwraps the S3 notification or EventBridge event an SQS
+// message holds: an objects_removed request, or a test event.
+func DecodeSQSMessage(m events.SQSMessage) (Request, error) {
+	inner, err := Decode([]byte(m.Body))
+	if err != nil {
+		return Request{}, fmt.Errorf("SQS message %s: %w", m.MessageId, err)
 	}
-	if len(req.Removed) == 0 {
-		return Request{Kind: KindTest}, nil
+	switch inner.Kind {
+	case KindObjectsRemoved, KindTest:
+		return inner, nil
 	}
-	return req, nil
+	return Request{}, fmt.Errorf("SQS message %s holds a %q request; only S3 deletion notifications come through SQS", m.MessageId, inner.Kind)
 }
 
 // isDeletion reports whether an S3 notification's event name is a deletion:

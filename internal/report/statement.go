@@ -26,6 +26,9 @@ func statementParts(p *PairReport, complete bool) (bool, string, []string) {
 	deleted, extra := v[ledger.Deleted], v[ledger.Extra]
 	remaining := p.Objects - deleted - extra
 	switch {
+	case !complete && p.UnverifiedShards > 0:
+		return false, fmt.Sprintf("Pair %s is not attested: %s not verified in this run, and the keys in them are not counted here.",
+			p.Name, count(int64(p.UnverifiedShards), "1 of its shards was", "%d of its shards were")), nil
 	case !complete:
 		return false, fmt.Sprintf("Pair %s is not attested: the run did not cover its whole scope.", p.Name), nil
 	case p.Objects == 0:

@@ -41,6 +41,12 @@ func checkStoreError(t *testing.T, err, kind error, words ...string) *s3store.St
 			t.Errorf("error %q does not say %q", err, w)
 		}
 	}
+	// One line, without the SDK's chain of wrappers.
+	for _, w := range []string{"\n", "https response error", "operation error", "RequestID: ,"} {
+		if strings.Contains(err.Error(), w) {
+			t.Errorf("error %q holds %q", err, w)
+		}
+	}
 	return se
 }
 
@@ -182,8 +188,9 @@ func TestErrorAccessDenied(t *testing.T) {
 		c.Identity = awsclient.Identity{RoleARN: "arn:aws:iam::123456789012:role/nobody", STSEndpoint: srv.URL,
 			Credentials: credentials.NewStaticCredentialsProvider("AKIANOSUCHKEY0000000", "secret", "")}
 		_, err := s3store.New(ctx, c)
-		se := checkStoreError(t, err, s3store.ErrAccessDenied, "no credentials could be had for the store",
-			"getting the credentials of role arn:aws:iam::123456789012:role/nobody assumed with the caller's credentials provider")
+		se := checkStoreError(t, err, s3store.ErrAccessDenied,
+			"no credentials could be had from role arn:aws:iam::123456789012:role/nobody assumed with the caller's credentials provider; check the store's identity",
+			"InvalidClientTokenId")
 		if !errors.Is(se, awsclient.ErrCredentials) {
 			t.Errorf("%v does not wrap awsclient.ErrCredentials", se)
 		}
