@@ -147,7 +147,8 @@ func main() {
 		log:     log,
 		metrics: emf.New(os.Stdout, os.Getenv("PARITYPROOF_METRICS_NAMESPACE"), nil),
 		load: func(ctx context.Context) (*lambdaenv.Env, error) {
-			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log})
+			// The report opens no store: their own secrets stay unread.
+			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log, SkipStoreSecrets: true})
 		},
 		now: time.Now,
 	}

@@ -77,6 +77,10 @@ type Options struct {
 	// os.TempDir() (/tmp in Lambda).
 	Dir    string
 	Logger *slog.Logger
+	// SkipStoreSecrets leaves the stores' own secrets unread, for a
+	// function that opens no store (the report function): its role need
+	// not read them.
+	SkipStoreSecrets bool
 }
 
 // Env is a function's prepared environment.
@@ -134,9 +138,11 @@ func Load(ctx context.Context, o Options) (*Env, error) {
 			return nil, err
 		}
 	}
-	stores, err := sec.storeSecrets(ctx, cfg)
-	if err != nil {
-		return nil, err
+	var stores storesWritten
+	if !o.SkipStoreSecrets {
+		if stores, err = sec.storeSecrets(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
 	if len(sec.oci) > 0 {
 		if env.OCIConfigFile, err = sec.writeOCIConfig(); err != nil {

@@ -394,6 +394,23 @@ func TestLoadWritesEachStoresSecrets(t *testing.T) {
 			t.Errorf("the logs hold a secret:\n%s", logs.String())
 		}
 	}
+
+	// A function that opens no store reads none of their secrets.
+	other := filepath.Join(t.TempDir(), "report")
+	renv, err := Load(ctx, Options{Getenv: getenv(map[string]string{
+		EnvConfig: "s3://pp-config/stores.yaml", EnvOCIKeySecret: "parityproof/oci-key",
+		EnvOCITenancy: "ocid1.tenancy.oc1..acme", EnvOCIUser: "ocid1.user.oc1..verifier",
+	}), Dir: other, SkipStoreSecrets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, eu := renv.Config.Stores["legacy-dc"], renv.Config.Stores["oci-eu"]
+	if dc.CredentialsFile != "" || eu.ConfigFile != "" || eu.Profile != "" {
+		t.Errorf("with SkipStoreSecrets, stores were pointed at secrets: %+v %+v", dc, eu)
+	}
+	if _, err := os.Stat(filepath.Join(other, "aws-credentials")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("with SkipStoreSecrets, an AWS credentials file was written: %v", err)
+	}
 }
 
 // A store's secret that is not what it should be is an error naming the
