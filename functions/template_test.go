@@ -71,7 +71,14 @@ type stack struct {
 
 func render(t *testing.T, overrides map[string]string) *stack {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "template.yaml"))
+	return renderFile(t, "template.yaml", overrides)
+}
+
+// renderFile renders the template file (of the repository's root) for the
+// parameters overrides and the others' defaults.
+func renderFile(t *testing.T, file string, overrides map[string]string) *stack {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +324,7 @@ func TestDefaultStackNeedsNoEmptyValue(t *testing.T) {
 		t.Fatalf("the default parameters break a rule: %v", err)
 	}
 	res, left := s.active()
-	if diff := cmp.Diff([]string{"OciApiKeySecret", "ReportTopicEmail"}, left); diff != "" {
+	if diff := cmp.Diff([]string{"ForwardedDeletionsFromAccounts", "ForwardedDeletionsFromOrganization", "OciApiKeySecret", "ReportTopicEmail"}, left); diff != "" {
 		t.Errorf("resources left out (-want +got):\n%s", diff)
 	}
 	env := s.functionEnv()
@@ -383,13 +390,24 @@ func TestEstateParametersGrantTheirOwn(t *testing.T) {
 		"KmsKeyArns":           "arn:aws:kms:ap-southeast-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100",
 		"InventoryBucketNames": "acme-inventory",
 		"SubnetIds":            "subnet-0a1b2c3d,subnet-4e5f6a7b", "SecurityGroupIds": "sg-0123456789abcdef0",
+		"ForwardingAccountIds": "210987654321,345678901234",
 	}))
 	if err := s.rules(); err != nil {
 		t.Fatal(err)
 	}
 	res, left := s.active()
-	if diff := cmp.Diff([]string{"ReportTopicEmail"}, left); diff != "" {
+	if diff := cmp.Diff([]string{"ForwardedDeletionsFromOrganization", "ReportTopicEmail"}, left); diff != "" {
 		t.Errorf("resources left out (-want +got):\n%s", diff)
+	}
+	// The home bus lets the named accounts put S3 deletion events, and
+	// nothing else.
+	bus := res["ForwardedDeletionsFromAccounts"]["Properties"].(map[string]any)["Statement"]
+	if diff := cmp.Diff(map[string]any{
+		"Effect": "Allow", "Principal": map[string]any{"AWS": map[string]any{"Ref": "ForwardingAccountIds"}}, "Action": "events:PutEvents",
+		"Resource":  map[string]any{"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"},
+		"Condition": map[string]any{"StringEquals": map[string]any{"events:source": "aws.s3", "events:detail-type": "Object Deleted"}},
+	}, bus); diff != "" {
+		t.Errorf("the home bus's policy (-want +got):\n%s", diff)
 	}
 	env := s.functionEnv()
 	got := map[string]any{"secret": env["PARITYPROOF_OCI_KEY_SECRET"], "tenancy": env["PARITYPROOF_OCI_TENANCY"], "user": env["PARITYPROOF_OCI_USER"]}
@@ -499,5 +517,35 @@ func TestTemplateRules(t *testing.T) {
 				t.Errorf("rules: %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// The forwarder puts the named buckets' deletion events on the home bus
+// and nowhere else, through a role only EventBridge of its own account
+// assumes, with a dead-letter queue only its rule may fill.
+func TestForwarderTemplate(t *testing.T) {
+	home := "arn:aws:events:us-east-1:123456789012:event-bus/default"
+	s := renderFile(t, "template-forwarder.yaml", map[string]string{"BucketNames": "legacy-sg-backups", "HomeEventBusArn": home})
+	res, left := s.active()
+	if len(left) != 0 {
+		t.Errorf("resources left out: %v", left)
+	}
+	rule := res["ForwardDeletionsRule"]["Properties"].(map[string]any)
+	if diff := cmp.Diff(map[string]any{"source": []any{"aws.s3"}, "detail-type": []any{"Object Deleted"},
+		"detail": map[string]any{"bucket": map[string]any{"name": map[string]any{"Ref": "BucketNames"}}}}, rule["EventPattern"]); diff != "" {
+		t.Errorf("the rule's pattern (-want +got):\n%s", diff)
+	}
+	target := rule["Targets"].([]any)[0].(map[string]any)
+	if diff := cmp.Diff([]any{map[string]any{"Ref": "HomeEventBusArn"}, map[string]any{"Fn::GetAtt": []any{"ForwardRole", "Arn"}}, map[string]any{"Arn": map[string]any{"Fn::GetAtt": []any{"ForwardDLQ", "Arn"}}}},
+		[]any{target["Arn"], target["RoleArn"], target["DeadLetterConfig"]}); diff != "" {
+		t.Errorf("the rule's target (-want +got):\n%s", diff)
+	}
+	role := res["ForwardRole"]["Properties"].(map[string]any)
+	st := role["Policies"].([]any)[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"]
+	if diff := cmp.Diff([]any{map[string]any{"Sid": "PutDeletionEvents", "Effect": "Allow", "Action": "events:PutEvents", "Resource": map[string]any{"Ref": "HomeEventBusArn"}}}, st); diff != "" {
+		t.Errorf("the forwarding role's policy (-want +got):\n%s", diff)
+	}
+	if a := res["ForwardDLQAlarm"]["Properties"].(map[string]any); a["AlarmActions"] != nil {
+		t.Errorf("the alarm tells someone without AlarmTopicArn: %v", a["AlarmActions"])
 	}
 }
