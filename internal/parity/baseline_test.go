@@ -356,3 +356,16 @@ func TestBaselineInputs(t *testing.T) {
 		})
 	}
 }
+
+// A key kept past the merge's next page owns its baselines' fingerprints.
+func TestOwnBaselines(t *testing.T) {
+	st := newKeyState(2)
+	st.baselines([]Baseline{{Store: "legacy-us"}}, []int{0})
+	page := []inventory.Fingerprint{*fp(baseKey, size, etag(content))}
+	st.baseline[0] = &page[0]
+	st.ownBaselines()
+	page[0] = inventory.Fingerprint{Key: "reused"}
+	if st.baseline[0] == &page[0] || st.baseline[0].Key != baseKey {
+		t.Errorf("the baseline still points into the page: %+v", st.baseline[0])
+	}
+}

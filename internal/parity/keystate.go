@@ -68,7 +68,9 @@ func (s *keyState) baselines(bs []Baseline, stores []int) {
 }
 
 // ownBaselines makes the baselines' fingerprints the state's own copies,
-// so that they outlive the pages of the baselines' listings.
+// so that they outlive the pages of the baselines' listings: a key kept
+// while the merge goes on (concurrent resolution, issue 11's detach) must
+// call it with the listings' own.
 func (s *keyState) ownBaselines() {
 	for j, f := range s.baseline {
 		if f != nil && f != &s.baselineVal[j] {
