@@ -107,17 +107,6 @@ func TestParseIdentities(t *testing.T) {
 	if diff := cmp.Diff(want, cfg.Stores); diff != "" {
 		t.Errorf("stores (-want +got):\n%s", diff)
 	}
-	var has []bool
-	for _, n := range cfg.StoreNames {
-		has = append(has, cfg.Stores[n].HasIdentity())
-	}
-	if diff := cmp.Diff([]bool{true, true, true, false}, has); diff != "" {
-		t.Errorf("HasIdentity (-want +got):\n%s", diff)
-	}
-	// The default: no identity of its own.
-	if (Store{Name: "x", Type: S3, Bucket: "b", Region: "us-east-1"}).HasIdentity() {
-		t.Error("a store without identity fields has one")
-	}
 }
 
 // Every new field, and every combination that cannot work, is refused with

@@ -85,12 +85,6 @@ type Store struct {
 	KeySecret string
 }
 
-// HasIdentity reports whether an S3 store names an identity of its own
-// (any of the identity fields), rather than the default AWS chain.
-func (s Store) HasIdentity() bool {
-	return s.Profile != "" || s.AccessKeyIDEnv != "" || s.CredentialsSecret != "" || s.RoleARN != "" || s.CABundle != "" || s.CredentialsFile != ""
-}
-
 // Baseline names an Amazon S3 Inventory report (its manifest.json):
 // s3://BUCKET/KEY?region=…&endpoint=…&path_style=… in the inventory's
 // destination bucket, read with the store's identity, or file://PATH, a
