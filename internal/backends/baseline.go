@@ -96,7 +96,7 @@ func localInventory(manifest string) (root, key string, err error) {
 	key = path.Join(data[:i], filepath.Base(filepath.Dir(manifest)), "manifest.json")
 	suffix := string(filepath.Separator) + filepath.FromSlash(key)
 	if !strings.HasSuffix(manifest, suffix) {
-		return "", "", fmt.Errorf("the baseline %s is not in a copy laid out like the inventory's destination bucket: its data files are keyed %s…, so the manifest should be at …/%s", manifest, data[:i+1], key)
+		return "", "", fmt.Errorf("the baseline %s is not in a copy laid out like the inventory's destination bucket: its data files are keyed %s/data/…, so the manifest should be at COPY/%s/DATE/manifest.json, COPY standing for the bucket", manifest, data[:i], data[:i])
 	}
 	return strings.TrimSuffix(manifest, suffix), key, nil
 }
