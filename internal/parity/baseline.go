@@ -26,31 +26,26 @@ import (
 // Nothing is ever `deleted` on a baseline without a strong comparison of
 // the target now with what the inventory listed.
 
-// baselineStores returns the legacy store index of each baseline,
-// refusing a baseline of a store the pair does not have, or a second one
-// of the same store.
-func (e *Engine) baselineStores(bs []Baseline) ([]int, error) {
-	out := make([]int, len(bs))
-	seen := map[int]bool{}
-	for j, b := range bs {
-		i := -1
-		for k, l := range e.pair.Legacy {
-			if l.Name == b.Store {
-				i = k
-			}
+// checkBaselines refuses a baseline of a store the pair does not have, a
+// second one of the same store, or one without a listing.
+func (e *Engine) checkBaselines(bs []Baseline) error {
+	seen := map[string]bool{}
+	for _, b := range bs {
+		known := false
+		for _, l := range e.pair.Legacy {
+			known = known || l.Name == b.Store
 		}
 		switch {
-		case i < 0:
-			return nil, fmt.Errorf("pair %q: a baseline of %q, which is not one of its legacy stores", e.pair.Name, b.Store)
-		case seen[i]:
-			return nil, fmt.Errorf("pair %q: two baselines of %q", e.pair.Name, b.Store)
+		case !known:
+			return fmt.Errorf("pair %q: a baseline of %q, which is not one of its legacy stores", e.pair.Name, b.Store)
+		case seen[b.Store]:
+			return fmt.Errorf("pair %q: two baselines of %q", e.pair.Name, b.Store)
 		case b.Listing == nil:
-			return nil, fmt.Errorf("pair %q: the baseline of %q has no listing", e.pair.Name, b.Store)
+			return fmt.Errorf("pair %q: the baseline of %q has no listing", e.pair.Name, b.Store)
 		}
-		seen[i] = true
-		out[j] = i
+		seen[b.Store] = true
 	}
-	return out, nil
+	return nil
 }
 
 // baselineHolds reports whether a baseline's fingerprint describes content

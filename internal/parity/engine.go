@@ -166,13 +166,11 @@ func (e *Engine) Verify(ctx context.Context, r inventory.KeyRange, in Inputs, em
 	if len(in.Legacy) != len(e.pair.Legacy) {
 		return tally, fmt.Errorf("pair %q: %d legacy listings for %d legacy stores", e.pair.Name, len(in.Legacy), len(e.pair.Legacy))
 	}
-	bases, err := e.baselineStores(in.Baselines)
-	if err != nil {
+	if err := e.checkBaselines(in.Baselines); err != nil {
 		return tally, err
 	}
-	m := newMerger(e.pair, r, in, bases)
+	m := newMerger(e.pair, r, in)
 	st := newKeyState(len(e.pair.Legacy))
-	st.baselines(in.Baselines, bases)
 	for n := 0; ; n++ {
 		if n&1023 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -140,22 +140,31 @@ type merger struct {
 	target    fpCursor
 	previous  entryCursor
 	baselines []fpCursor
+	// bases are the baselines, bases[j]'s legacy store index baseStore[j]
+	// (Verify refuses baselines of stores the pair does not have).
+	bases     []Baseline
+	baseStore []int
 }
 
-// newMerger returns the merge of in's sources over r; bases[j] is the legacy
-// store index of in.Baselines[j].
-func newMerger(p Pair, r inventory.KeyRange, in Inputs, bases []int) *merger {
+func newMerger(p Pair, r inventory.KeyRange, in Inputs) *merger {
 	m := &merger{
 		legacy:    make([]fpCursor, len(in.Legacy)),
 		target:    fpCursor{name: p.Target.Name, l: in.Target, r: r},
 		previous:  entryCursor{name: "previous ledger", s: in.Previous, r: r},
 		baselines: make([]fpCursor, len(in.Baselines)),
+		bases:     in.Baselines,
+		baseStore: make([]int, len(in.Baselines)),
 	}
 	for i, l := range in.Legacy {
 		m.legacy[i] = fpCursor{name: p.Legacy[i].Name, l: l, r: r}
 	}
 	for j, b := range in.Baselines {
-		m.baselines[j] = fpCursor{name: "the baseline of " + p.Legacy[bases[j]].Name + " (" + b.Source + ")", l: b.Listing, r: r}
+		m.baselines[j] = fpCursor{name: "the baseline of " + b.Store + " (" + b.Source + ")", l: b.Listing, r: r}
+		for i, l := range p.Legacy {
+			if l.Name == b.Store {
+				m.baseStore[j] = i
+			}
+		}
 	}
 	return m
 }
@@ -208,6 +217,9 @@ func (m *merger) next(st *keyState) (bool, error) {
 		return false, nil
 	}
 
+	if len(st.baseline) != len(m.baselines) {
+		st.baselines(m.bases, m.baseStore)
+	}
 	st.reset(key)
 	for i := range m.legacy {
 		c := &m.legacy[i]
