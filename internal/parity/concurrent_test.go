@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
@@ -79,6 +80,53 @@ func (j *jitterResolver) Read(ctx context.Context, req ReadRequest) ([]inventory
 	return j.r.Read(ctx, req)
 }
 
+// reusedPages is a listing that hands out every page in one buffer, and
+// scribbles over the last page before it fills the next: a key that keeps
+// a pointer into a page it does not own reads garbage.
+type reusedPages struct {
+	fps  []inventory.Fingerprint
+	size int
+	page []inventory.Fingerprint
+}
+
+func reusing(fps []inventory.Fingerprint, size int) *reusedPages {
+	return &reusedPages{fps: fps, size: size, page: make([]inventory.Fingerprint, 0, size)}
+}
+
+func (r *reusedPages) NextPage() ([]inventory.Fingerprint, error) {
+	for i := range r.page {
+		r.page[i] = inventory.Fingerprint{Key: "\xff scribbled", Size: -1, ETag: "scribbled"}
+	}
+	if len(r.fps) == 0 {
+		return nil, io.EOF
+	}
+	n := min(r.size, len(r.fps))
+	r.page = append(r.page[:0], r.fps[:n]...)
+	r.fps = r.fps[n:]
+	return r.page, nil
+}
+
+func (r *reusedPages) Close() error { return nil }
+
+// reusedEntries is the same for a ledger stream.
+type reusedEntries struct {
+	es   []ledger.Entry
+	page []ledger.Entry
+}
+
+func (r *reusedEntries) NextPage() ([]ledger.Entry, error) {
+	for i := range r.page {
+		r.page[i] = ledger.Entry{Key: "\xff scribbled", Verdict: ledger.Error, HeldBy: []string{"scribbled"}}
+	}
+	if len(r.es) == 0 {
+		return nil, io.EOF
+	}
+	n := min(3, len(r.es))
+	r.page = append(r.page[:0], r.es[:n]...)
+	r.es = r.es[n:]
+	return r.page, nil
+}
+
 // encodeLedger is the ledger file entries make.
 func encodeLedger(t interface{ Fatalf(string, ...any) }, entries []ledger.Entry) []byte {
 	var buf bytes.Buffer
@@ -97,7 +145,7 @@ func encodeLedger(t interface{ Fatalf(string, ...any) }, entries []ledger.Entry)
 // verifyOnce runs one engine over the world's listings and the previous
 // ledger, and returns what it emitted, its tally, the bytes each key took
 // from the budget (nil without one) and the requests it made.
-func verifyOnce(t *rapid.T, w *world, listed [3][]inventory.Fingerprint, pair Pair, prev []ledger.Entry, at time.Time, deep bool, budget int64, concurrency, window int, seed string) ([]ledger.Entry, ledger.Tally, map[string]int64, map[string]int) {
+func verifyOnce(t *rapid.T, w *world, listed [3][]inventory.Fingerprint, base *inventorySnapshot, pair Pair, prev []ledger.Entry, at time.Time, deep bool, budget int64, concurrency, window int, seed string) ([]ledger.Entry, ledger.Tally, map[string]int64, map[string]int) {
 	res := &jitterResolver{r: worldResolver{w}, seed: seed, calls: map[string]int{}}
 	cfg := Config{Pair: pair, Policy: Policy{DeepVerify: deep}, Now: at, Resolver: res, Concurrency: concurrency}
 	var b *testBudget
@@ -112,10 +160,16 @@ func verifyOnce(t *rapid.T, w *world, listed [3][]inventory.Fingerprint, pair Pa
 	e.window = window
 	us, sg, tg := listed[0], listed[1], listed[2]
 	ctx := context.Background()
+	// Sources that reuse their pages, as real ones may.
 	in := Inputs{
-		Legacy:   []inventory.Listing{memory.NewListing(ctx, us, 2), memory.NewListing(ctx, sg, 3)},
-		Target:   memory.NewListing(ctx, tg, 1),
-		Previous: &sliceEntries{es: prev},
+		Legacy:   []inventory.Listing{reusing(us, 2), reusing(sg, 3)},
+		Target:   reusing(tg, 1),
+		Previous: &reusedEntries{es: prev},
+	}
+	if base != nil {
+		for _, st := range []string{"legacy-sg", "legacy-us"} {
+			in.Baselines = append(in.Baselines, Baseline{Store: st, Source: "inventory of " + st, Date: earlier, Listing: reusing(base.rows[st], 2)})
+		}
 	}
 	var got []ledger.Entry
 	last := ""
@@ -157,6 +211,15 @@ func TestPropertyConcurrentResolutionAgreesWithSerial(t *testing.T) {
 				w.apply(op{kind: "migrate", store: put.store, key: k, sha: rapid.Bool().Draw(rt, "sha "+k)})
 			}
 		}
+		// Sometimes S3 Inventories of the legacy stores, taken before the
+		// first run and given to it as baselines.
+		var base *inventorySnapshot
+		if rapid.Bool().Draw(rt, "baselines") {
+			for _, o := range rapid.SliceOfN(genOpOn(keys), 0, 24).Draw(rt, "ops before the inventory") {
+				w.apply(o)
+			}
+			base = w.takeInventory(rapid.Bool().Draw(rt, "inventory with EncryptionStatus"))
+		}
 		var prev []ledger.Entry
 		runs := rapid.IntRange(2, 4).Draw(rt, "runs")
 		for run := range runs {
@@ -186,8 +249,12 @@ func TestPropertyConcurrentResolutionAgreesWithSerial(t *testing.T) {
 				w.apply(o)
 			}
 
-			serial, serialTally, serialTaken, serialCalls := verifyOnce(rt, w, listed, pair, prev, at, deep, budget, 1, 0, seed)
-			conc, concTally, concTaken, concCalls := verifyOnce(rt, w, listed, pair, prev, at, deep, budget, concurrency, window, seed)
+			runBase := base
+			if run > 0 {
+				runBase = nil // a first run reads the baselines
+			}
+			serial, serialTally, serialTaken, serialCalls := verifyOnce(rt, w, listed, runBase, pair, prev, at, deep, budget, 1, 0, seed)
+			conc, concTally, concTaken, concCalls := verifyOnce(rt, w, listed, runBase, pair, prev, at, deep, budget, concurrency, window, seed)
 			if !bytes.Equal(encodeLedger(rt, serial), encodeLedger(rt, conc)) {
 				rt.Fatalf("run %d: the ledgers differ (-serial +concurrent):\n%s", run, cmp.Diff(serial, conc))
 			}

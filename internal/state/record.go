@@ -33,6 +33,23 @@ type Record struct {
 	// caller by. The report names it, whoever builds the report.
 	RanBy *Identity     `json:"ran_by,omitempty"`
 	Pairs []PlannedPair `json:"pairs"`
+	// Baselines are the legacy stores' S3 Inventories the run's ledger
+	// rests on: those a pair's first run reads (ReadBy is the run), and
+	// those an earlier run read, carried from its record.
+	Baselines []Baseline `json:"baselines,omitempty"`
+}
+
+// Baseline is one legacy store's S3 Inventory, as a run records it.
+type Baseline struct {
+	Pair  string `json:"pair"`
+	Store string `json:"store"`
+	// Inventory is the manifest's location; Date its creationTimestamp;
+	// Format CSV or Parquet.
+	Inventory string    `json:"inventory"`
+	Date      time.Time `json:"date"`
+	Format    string    `json:"format"`
+	// ReadBy is the run that read it: the pair's first.
+	ReadBy string `json:"read_by"`
 }
 
 // PlannedPair is a pair's shards.

@@ -54,6 +54,10 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		defer l.Close()
 		in.Legacy = append(in.Legacy, l)
 	}
+	if in.Baselines, err = r.openBaselines(lctx, rec, pairName, rng); err != nil {
+		return ShardResult{}, err
+	}
+	defer closeAll(in.Baselines)
 	if rec.PreviousRunID != "" {
 		prev, err := r.st.OpenLedger(ctx, rec.PreviousRunID, pairName, rng)
 		if err != nil {
@@ -63,7 +67,8 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		in.Previous = previousLedger{prev}
 	}
 
-	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, spent: spent, every: int64(r.cfg.Run.CheckpointEvery)}
+	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, spent: spent, every: int64(r.cfg.Run.CheckpointEvery),
+		record: partRecord{splitEvery: int64(r.cfg.Run.ShardSize)}}
 	w.start()
 	_, verr := engine.Verify(lctx, rng, in, w.add)
 	if verr == nil {
@@ -112,17 +117,23 @@ type partWriter struct {
 	w     *ledger.Writer
 	tally ledger.Tally
 	deep  int64 // bytes of the budget spent on the part's keys
+	// record is what is recorded beside each part (part.go).
+	record partRecord
 }
 
 func (p *partWriter) start() {
 	p.buf.Reset()
 	p.w = ledger.NewWriter(&p.buf)
 	p.tally = ledger.NewTally()
+	p.record.start()
 }
 
 // add is the engine's emit: it encodes the entry at once.
 func (p *partWriter) add(e *ledger.Entry) error {
 	if err := p.w.Write(e); err != nil {
+		return err
+	}
+	if err := p.record.add(e, p.cp.Tally.Objects+p.tally.Objects); err != nil {
 		return err
 	}
 	p.tally.Add(e)
@@ -146,6 +157,9 @@ func (p *partWriter) flush() error {
 		return err
 	}
 	path := state.PartPath(p.pair, p.shard, len(p.cp.Parts)+1)
+	if err := p.record.write(ctx, p.r.st, p.rec.RunID, p.pair, p.shard, len(p.cp.Parts)+1); err != nil {
+		return err
+	}
 	if err := p.r.st.WritePart(ctx, p.rec.RunID, path, p.buf.Bytes()); err != nil {
 		return err
 	}
@@ -154,6 +168,7 @@ func (p *partWriter) flush() error {
 	p.cp.Tally.Merge(p.tally)
 	p.cp.DeepBytes += p.deep
 	p.deep = 0
+	p.record.merge(p.cp)
 	if err := p.r.st.WriteCheckpoint(ctx, p.rec.RunID, p.pair, p.shard, *p.cp); err != nil {
 		return err
 	}

@@ -63,6 +63,9 @@ type Options struct {
 	// RanBy says who runs a new run, for its record; nil records nobody.
 	// It is asked only when a run begins.
 	RanBy func(ctx context.Context) *state.Identity
+	// OpenBaseline opens the S3 Inventories of legacy stores' baselines;
+	// nil refuses a configuration that names one.
+	OpenBaseline BaselineOpener
 }
 
 // Verifier verifies the runs of one configuration.
@@ -132,6 +135,9 @@ func (r *Verifier) Begin(ctx context.Context, restart bool) (*state.Record, erro
 	}
 	rec.PreviousRunID = prev
 	if rec.Pairs, err = r.plan(ctx, prev); err != nil {
+		return nil, err
+	}
+	if rec.Baselines, err = r.baselines(ctx, rec); err != nil {
 		return nil, err
 	}
 	if err := r.st.WriteRecord(ctx, rec); err != nil {

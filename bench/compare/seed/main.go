@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -66,7 +67,7 @@ func run(ctx context.Context, endpoint, region, name string, n int, legacy, targ
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	client, err := newClient(ctx, endpoint, region, concurrency)
 	if err != nil {
-		return err
+		return fmt.Errorf("the S3 client: %w", err)
 	}
 	for _, b := range []string{legacy, target} {
 		if err := createBucket(ctx, client, b); err != nil {
@@ -163,19 +164,23 @@ func run(ctx context.Context, endpoint, region, name string, n int, legacy, targ
 	return nil
 }
 
-// newClient returns an S3 client (from internal/awsclient, credentials from
-// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for a path-style endpoint
-// with enough kept-alive connections for concurrency PUTs in flight.
+// newClient returns an S3 client (from internal/awsclient, the one place
+// clients are built) for a path-style endpoint with enough kept-alive
+// connections for concurrency PUTs in flight.
 func newClient(ctx context.Context, endpoint, region string, concurrency int) (*s3.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.MaxIdleConns = concurrency
 	tr.MaxIdleConnsPerHost = concurrency
-	return awsclient.S3(ctx, awsclient.Options{Region: region, Endpoint: endpoint, PathStyle: true, HTTPClient: &http.Client{Transport: tr}})
+	return awsclient.S3(ctx, awsclient.Options{
+		Region: region, Endpoint: endpoint, PathStyle: true,
+		Identity:   awsclient.Identity{Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "")},
+		HTTPClient: &http.Client{Transport: tr},
+	})
 }
 
-// noChecksums sends no additional checksum with a request: the objects
-// seeded carry only their ETags (MD5s), as the workloads say.
+// noChecksums sends objects without additional checksums, so that the
+// listings carry MD5 ETags only, as most legacy objects do.
 func noChecksums(o *s3.Options) {
 	o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
