@@ -209,11 +209,8 @@ func (s *sampler) plan(ctx context.Context, size int64, workers int) ([]inventor
 // target is the number of keys a shard aims at, given the estimate so far.
 func (s *sampler) target(size int64, workers int) float64 {
 	total := s.total(s.spans())
-	t := float64(size)
-	if per := math.Ceil(total / float64(workers)); per < t {
-		t = max(per, float64(minShardPages*s.page))
-	}
-	return max(1, t)
+	per := math.Ceil(total / float64(workers))
+	return max(1, min(float64(size), max(per, float64(minShardPages*s.page))))
 }
 
 // skips are samples past the last key seen, one per depth at which all
