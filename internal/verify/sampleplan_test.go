@@ -1,10 +1,13 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -305,5 +308,41 @@ func TestFirstRunPlanOnS3(t *testing.T) {
 				t.Errorf("shards %v: want %d within 2× of each other", got, tc.shards)
 			}
 		})
+	}
+}
+
+// What planning cost is in the run's log.
+func TestFirstRunPlanIsLogged(t *testing.T) {
+	stores := map[string]*memory.Store{"legacy-us": memory.New("legacy-us"), "oci-us": memory.New("oci-us")}
+	for _, k := range layouts["one flat prefix"](20_000) {
+		stores["legacy-us"].Set(memory.Object{Listed: inventory.Fingerprint{Key: k}})
+	}
+	w := &world{stores: stores}
+	var logged bytes.Buffer
+	st, _ := storage.NewDir(t.TempDir())
+	r := New(Options{Config: planConfig(t, 8, 100_000, 1000), Open: w.open, State: state.New(st), Now: func() time.Time { return day1 },
+		Logger: slog.New(slog.NewJSONHandler(&logged, nil))})
+	if _, err := r.Begin(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	var line struct {
+		Msg       string `json:"msg"`
+		Pair      string `json:"pair"`
+		Store     string `json:"store"`
+		Calls     int64  `json:"list_calls"`
+		Sampled   int    `json:"keys_sampled"`
+		Estimated int    `json:"keys_estimated"`
+		Shards    int    `json:"shards"`
+		Took      string `json:"took"`
+	}
+	for l := range strings.Lines(logged.String()) {
+		if err := json.Unmarshal([]byte(l), &line); err == nil && line.Msg == "planned pair by sampling its keys" {
+			break
+		}
+		line.Msg = ""
+	}
+	if line.Msg == "" || line.Pair != "us-users" || line.Store != "legacy-us" || line.Calls != stores["legacy-us"].Samples() ||
+		line.Sampled < 100 || line.Estimated < 15_000 || line.Estimated > 25_000 || line.Shards != 2 || line.Took == "" {
+		t.Errorf("the log says %+v (%d calls made); log:\n%s", line, stores["legacy-us"].Samples(), logged.String())
 	}
 }
