@@ -131,7 +131,7 @@ func TestParseRunTuning(t *testing.T) {
 // The default number of workers follows the CPUs the process may use.
 func TestDefaultWorkers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, tc := range []struct{ procs, want int }{{1, 8}, {2, 8}, {3, 12}, {8, 32}, {64, 32}} {
+	for _, tc := range []struct{ procs, want int }{{1, 4}, {2, 4}, {3, 6}, {8, 16}, {16, 32}, {64, 32}} {
 		runtime.GOMAXPROCS(tc.procs)
 		if got := DefaultWorkers(); got != tc.want {
 			t.Errorf("%d CPUs: %d workers, want %d", tc.procs, got, tc.want)
