@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -49,6 +51,15 @@ func (s *S3) Put(ctx context.Context, name string, r io.Reader, o PutOptions) er
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
+	in := s.putInput(name, body, o)
+	if _, err := s.client.PutObject(ctx, in); err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), classifyS3(err))
+	}
+	return nil
+}
+
+// putInput is the PutObject request of a Put.
+func (s *S3) putInput(name string, body []byte, o PutOptions) *s3.PutObjectInput {
 	in := &s3.PutObjectInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(s.key(name)),
@@ -58,28 +69,26 @@ func (s *S3) Put(ctx context.Context, name string, r io.Reader, o PutOptions) er
 	if o.ContentType != "" {
 		in.ContentType = aws.String(o.ContentType)
 	}
+	if len(o.Tags) > 0 {
+		in.Tagging = aws.String(o.tagging())
+	}
 	if !o.RetainUntil.IsZero() {
 		// Compliance mode: no one, the account's root included, can
 		// shorten the retention or delete the object before it ends.
 		in.ObjectLockMode = types.ObjectLockModeCompliance
 		in.ObjectLockRetainUntilDate = aws.Time(o.RetainUntil)
 	}
-	if _, err := s.client.PutObject(ctx, in); err != nil {
-		return fmt.Errorf("writing %s: %w", s.URL(name), err)
-	}
-	return nil
+	return in
 }
 
 // Get implements Store.
 func (s *S3) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(name))})
 	if err != nil {
-		var nsk *types.NoSuchKey
-		var api smithy.APIError
-		if errors.As(err, &nsk) || errors.As(err, &api) && api.ErrorCode() == "NotFound" {
+		if isS3NotFound(err) {
 			return nil, fmt.Errorf("reading %s: %w", s.URL(name), ErrNotExist)
 		}
-		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
+		return nil, fmt.Errorf("reading %s: %w", s.URL(name), classifyS3(err))
 	}
 	return out.Body, nil
 }
@@ -91,7 +100,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), classifyS3(err))
 		}
 		for _, o := range page.Contents {
 			names = append(names, strings.TrimPrefix(aws.ToString(o.Key), s.prefix))
@@ -102,3 +111,80 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 
 // URL implements Store.
 func (s *S3) URL(name string) string { return "s3://" + s.bucket + "/" + s.key(name) }
+
+var _ Conditional = (*S3)(nil)
+
+// GetVersion implements Conditional: an S3 object's version is its ETag.
+func (s *S3) GetVersion(ctx context.Context, name string) ([]byte, Version, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(name))})
+	if err != nil {
+		if isS3NotFound(err) {
+			return nil, "", fmt.Errorf("reading %s: %w", s.URL(name), ErrNotExist)
+		}
+		return nil, "", fmt.Errorf("reading %s: %w", s.URL(name), classifyS3(err))
+	}
+	defer out.Body.Close()
+	b, err := readAllCtx(out.Body, s.URL(name))
+	if err != nil {
+		return nil, "", err
+	}
+	return b, Version(aws.ToString(out.ETag)), nil
+}
+
+// PutIf implements Conditional with S3's conditional writes: If-None-Match
+// "*" and If-Match with the ETag. S3 answers 412 when the condition fails,
+// 404 for If-Match on a missing object, and 409 when another conditional
+// write of the key is in flight; all three are ErrPrecondition.
+func (s *S3) PutIf(ctx context.Context, name string, body []byte, cond Condition, o PutOptions) (Version, error) {
+	in := s.putInput(name, body, o)
+	if cond.IfAbsent {
+		in.IfNoneMatch = aws.String("*")
+	}
+	if cond.IfVersion != "" {
+		in.IfMatch = aws.String(string(cond.IfVersion))
+	}
+	out, err := s.client.PutObject(ctx, in)
+	if err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			switch api.ErrorCode() {
+			case "PreconditionFailed", "ConditionalRequestConflict":
+				return "", fmt.Errorf("writing %s %s: %w", s.URL(name), cond, ErrPrecondition)
+			case "NoSuchKey":
+				if cond.IfVersion != "" {
+					return "", fmt.Errorf("writing %s %s: %w", s.URL(name), cond, ErrPrecondition)
+				}
+			}
+		}
+		return "", fmt.Errorf("writing %s: %w", s.URL(name), classifyS3(err))
+	}
+	return Version(aws.ToString(out.ETag)), nil
+}
+
+func isS3NotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	var api smithy.APIError
+	return errors.As(err, &nsk) || errors.As(err, &api) && api.ErrorCode() == "NotFound"
+}
+
+// classifyS3 wraps the errors a user must act on with ErrLocationNotFound,
+// ErrPermission or ErrUnreachable.
+func classifyS3(err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NoSuchBucket":
+			return fmt.Errorf("%w: %w", ErrLocationNotFound, err)
+		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "AllAccessDisabled":
+			return fmt.Errorf("%w: %w", ErrPermission, err)
+		}
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden {
+		return fmt.Errorf("%w: %w", ErrPermission, err)
+	}
+	if isUnreachable(err) {
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	return err
+}

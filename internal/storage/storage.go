@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,18 @@ type PutOptions struct {
 	// RetainUntil, if set, asks for an Object Lock retention until then,
 	// where the store has one (an S3 bucket with Object Lock enabled).
 	RetainUntil time.Time
+	// Tags label the object, where the store keeps tags (S3), for the
+	// bucket's lifecycle rules to select it.
+	Tags map[string]string
+}
+
+// tagging is Tags as S3's x-amz-tagging header wants them: a URL query.
+func (o PutOptions) tagging() string {
+	v := url.Values{}
+	for k, t := range o.Tags {
+		v.Set(k, t)
+	}
+	return v.Encode()
 }
 
 // Dir is a Store in a local folder.
@@ -53,7 +66,7 @@ type Dir struct {
 // NewDir returns a Store in the folder root, created if needed.
 func NewDir(root string) (*Dir, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("creating state folder: %w", err)
+		return nil, fmt.Errorf("creating the folder %s: %w", root, classifyFileError(err))
 	}
 	return &Dir{root: root}, nil
 }
@@ -85,28 +98,37 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader, _ PutOptions) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("writing %s: %w", d.URL(name), err)
 	}
+	if err := writeFile(ctx, p, r); err != nil {
+		return fmt.Errorf("writing %s: %w", d.URL(name), classifyFileError(err))
+	}
+	return nil
+}
+
+// writeFile writes r to a temporary file beside p, syncs it and renames it
+// into place.
+func writeFile(ctx context.Context, p string, r io.Reader) error {
 	dir := filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(p)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
 	if _, err := io.Copy(tmp, contextReader{ctx, r}); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	// Make the rename itself durable.
 	if f, err := os.Open(dir); err == nil {
@@ -135,7 +157,7 @@ func (d *Dir) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("reading %s: %w", d.URL(name), ErrNotExist)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", d.URL(name), err)
+		return nil, fmt.Errorf("reading %s: %w", d.URL(name), classifyFileError(err))
 	}
 	if fi, err := f.Stat(); err != nil || fi.IsDir() {
 		f.Close()
