@@ -183,9 +183,9 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 			reportsNode = n
 			p.str(n, field, &reports)
 		},
-		"policy": func(n *yaml.Node, field string) { p.policy(n, field, &cfg.Policy) },
-		"run":    func(n *yaml.Node, field string) { p.run(n, field, &cfg.Run) },
-		"notify": func(n *yaml.Node, field string) { p.notify(n, field, &cfg.Notify) },
+		"policy":  func(n *yaml.Node, field string) { p.policy(n, field, &cfg.Policy) },
+		"run":     func(n *yaml.Node, field string) { p.run(n, field, &cfg.Run) },
+		"notify":  func(n *yaml.Node, field string) { p.notify(n, field, &cfg.Notify) },
 		"signing": func(n *yaml.Node, field string) { p.signing(n, field, &cfg.Signing) },
 	}, "stores", "pairs")
 	if pairsNode != nil {
