@@ -11,9 +11,14 @@
 //	runs/<run>/manifest.json                               every ledger part and its digest, written when every shard is done
 //	runs/<run>/finished.json                               when the manifest was written
 //	rejudged/<run>/<pair>/<sha256 of key>/<time>-<events>.json   a key re-judged after deletion events
+//	lease.json                                             the state location's lease: who may begin and finish runs
+//	runs/<run>/shards/<pair>/<shard>.lease.json            a shard's lease: who may write its parts and checkpoint
+//	runs/<run>/damaged.json                                why a complete run's ledger can no longer be used as history
 //
 // Every file is written whole or not at all (storage.Store's contract) and
-// nothing is ever deleted.
+// nothing is ever deleted. The files rewritten in place — pointers,
+// checkpoints, leases — carry storage.RewrittenTags, which the state
+// bucket's lifecycle rules select to expire their old versions.
 package state
 
 import (
@@ -65,11 +70,20 @@ func finishedName(runID string) string { return RunDir(runID) + "finished.json" 
 
 // putJSON writes v as indented JSON.
 func (s *State) putJSON(ctx context.Context, name string, v any) error {
+	return s.putJSONOpts(ctx, name, v, storage.PutOptions{ContentType: "application/json"})
+}
+
+// putRewritten writes v as indented JSON under a name rewritten in place.
+func (s *State) putRewritten(ctx context.Context, name string, v any) error {
+	return s.putJSONOpts(ctx, name, v, storage.PutOptions{ContentType: "application/json", Tags: storage.RewrittenTags})
+}
+
+func (s *State) putJSONOpts(ctx context.Context, name string, v any, o storage.PutOptions) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", name, err)
 	}
-	return s.st.Put(ctx, name, bytes.NewReader(append(b, '\n')), storage.PutOptions{ContentType: "application/json"})
+	return s.st.Put(ctx, name, bytes.NewReader(append(b, '\n')), o)
 }
 
 // getJSON reads name into v strictly. It returns false when name holds

@@ -370,4 +370,7 @@ func TestChangedPreviousLedgerStopsTheRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "previous ledger file://") || !strings.Contains(err.Error(), "but the manifest says") {
 		t.Errorf("a run over a changed previous ledger: %v", err)
 	}
+	if !errors.Is(err, state.ErrLedgerDamaged) {
+		t.Errorf("a run over a changed previous ledger: %v does not wrap state.ErrLedgerDamaged", err)
+	}
 }

@@ -27,6 +27,15 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 	if err != nil {
 		return ShardResult{}, err
 	}
+	guard := func() error { return nil }
+	if r.opts.ShardLease != nil {
+		hold, err := r.opts.ShardLease(ctx, rec.RunID, pairName, shardID)
+		if err != nil {
+			return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, err)
+		}
+		defer hold.Release()
+		ctx, guard = hold.Ctx, hold.Err
+	}
 	cp, err := r.st.ReadCheckpoint(ctx, rec.RunID, pairName, shardID)
 	if err != nil {
 		return ShardResult{}, err
@@ -63,7 +72,7 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		in.Previous = previousLedger{prev}
 	}
 
-	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, res: res, every: int64(r.cfg.Run.CheckpointEvery)}
+	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, res: res, every: int64(r.cfg.Run.CheckpointEvery), guard: guard}
 	w.start()
 	_, verr := engine.Verify(lctx, rng, in, w.add)
 	if verr == nil {
@@ -72,6 +81,10 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 	if verr != nil {
 		var oe *parity.OrderError
 		var re *parity.RangeError
+		if lerr := guard(); lerr != nil {
+			// The lease was lost: another writer may have the shard now.
+			return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, lerr)
+		}
 		if errors.As(verr, &oe) || errors.As(verr, &re) {
 			// What was checkpointed may rest on a source that then went
 			// backwards: start the shard over.
@@ -87,6 +100,9 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, verr)
 	}
 	cp.Done = true
+	if err := guard(); err != nil {
+		return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, err)
+	}
 	if err := r.st.WriteCheckpoint(ctx, rec.RunID, pairName, shardID, cp); err != nil {
 		return ShardResult{}, err
 	}
@@ -107,6 +123,8 @@ type partWriter struct {
 	cp    *state.Checkpoint
 	res   *resolver
 	every int64
+	// guard is nil while the shard's lease is held.
+	guard func() error
 
 	buf   bytes.Buffer
 	w     *ledger.Writer
@@ -144,6 +162,9 @@ func (p *partWriter) flush() error {
 		return err
 	}
 	path := state.PartPath(p.pair, p.shard, len(p.cp.Parts)+1)
+	if err := p.guard(); err != nil {
+		return err
+	}
 	if err := p.r.st.WritePart(ctx, p.rec.RunID, path, p.buf.Bytes()); err != nil {
 		return err
 	}
@@ -152,6 +173,9 @@ func (p *partWriter) flush() error {
 	p.cp.Tally.Merge(p.tally)
 	p.cp.DeepBytes += p.res.read
 	p.res.read = 0
+	if err := p.guard(); err != nil {
+		return err
+	}
 	if err := p.r.st.WriteCheckpoint(ctx, p.rec.RunID, p.pair, p.shard, *p.cp); err != nil {
 		return err
 	}
