@@ -39,6 +39,14 @@ type PublishOption func(*publishOptions)
 type publishOptions struct {
 	retainUntil time.Time
 	newest      *bool
+	signer      Signer
+}
+
+// SignWith signs the report's root digest (report.json, the manifest, the
+// run record) with s and publishes the signature as attestation.json
+// beside report.json.
+func SignWith(s Signer) PublishOption {
+	return func(o *publishOptions) { o.signer = s }
 }
 
 // Newest says whether the report is of the newest complete run, as the
@@ -85,15 +93,24 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 		return pub, err
 	}
 	dir := r.RunID + "/"
-	for _, f := range []struct {
+	type file struct {
 		name, ctype string
 		body        []byte
-	}{
+	}
+	files := []file{
 		{"exceptions.csv", "text/csv; charset=utf-8", csvb},
 		{"summary.md", "text/markdown; charset=utf-8", r.Summary(pub)},
 		{"report.html", "text/html; charset=utf-8", html},
-		{"report.json", "application/json", js},
-	} {
+	}
+	if o.signer != nil {
+		att, err := Sign(ctx, o.signer, r.Statement(js))
+		if err != nil {
+			return pub, err
+		}
+		files = append(files, file{AttestationName, "application/json", att})
+	}
+	files = append(files, file{"report.json", "application/json", js})
+	for _, f := range files {
 		err := st.Put(ctx, dir+f.name, bytes.NewReader(f.body), storage.PutOptions{ContentType: f.ctype, RetainUntil: o.retainUntil})
 		if err != nil {
 			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)

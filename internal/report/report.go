@@ -35,7 +35,11 @@ type Report struct {
 	ConfigDigest  string    `json:"config_digest"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
 	// RanBy is who began the run, as its record says, where known.
-	RanBy  *state.Identity `json:"ran_by,omitempty"`
+	RanBy *state.Identity `json:"ran_by,omitempty"`
+	// Rebased is set when the run did not continue the previous run's
+	// ledger (parityproof run --rebase): which run's evidence was not
+	// used, and why.
+	Rebased *state.Rebase `json:"rebased,omitempty"`
 	Totals Totals          `json:"totals"`
 	Pairs  []PairReport    `json:"pairs"`
 	// Scope is what the configuration put in scope: the stores of every
@@ -97,11 +101,27 @@ type ExceptionStore struct {
 	Checksums []string `json:"checksums,omitempty"`
 }
 
-// LedgerRef points at the evidence: the manifest and its SHA-256.
+// LedgerRef points at the evidence: the manifest and its SHA-256, and the
+// run's record and its SHA-256, where the run left them at the state
+// location; and where they are in a run bundle (Bundle), relative to
+// report.json, so that a bundle copied or moved anywhere is checked where
+// it is.
 type LedgerRef struct {
 	Manifest string `json:"manifest"`
 	SHA256   string `json:"sha256"`
+	// Record is run.json's location, RecordSHA256 the SHA-256 of its
+	// bytes: who ran the run, the configuration's digest, the previous
+	// run, the plan.
+	Record       string `json:"record,omitempty"`
+	RecordSHA256 string `json:"record_sha256,omitempty"`
+	// Bundle is the run's folder in a bundle, relative to report.json
+	// ("run/"): it holds run.json, manifest.json and the ledger parts
+	// under the paths the manifest names.
+	Bundle string `json:"bundle,omitempty"`
 }
+
+// BundleRun is the run's folder in a bundle, relative to report.json.
+const BundleRun = "run/"
 
 // Option adds to what Build reports beyond the ledger.
 type Option func(*options)
@@ -133,7 +153,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 	if cfg == nil || st == nil || runID == "" {
 		return nil, errors.New("building a report needs a configuration, a state location and a run id")
 	}
-	rec, err := st.ReadRecord(ctx, runID)
+	rec, recordDigest, err := st.ReadRecordDigest(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +175,9 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 		ConfigDigest:  rec.ConfigDigest,
 		PreviousRunID: rec.PreviousRunID,
 		RanBy:         rec.RanBy,
-		Ledger:        LedgerRef{Manifest: st.ManifestURL(runID), SHA256: digest},
+		Rebased:       rec.Rebased,
+		Ledger: LedgerRef{Manifest: st.ManifestURL(runID), SHA256: digest,
+			Record: st.URL(state.RecordName(runID)), RecordSHA256: recordDigest, Bundle: BundleRun},
 		Exceptions:    []Exception{},
 	}
 	total := ledger.NewTally()
