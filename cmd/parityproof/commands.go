@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/config"
@@ -44,9 +43,12 @@ func newFlagSet(name, usage string) *flag.FlagSet {
 	return fs
 }
 
-const runUsage = `Usage: parityproof run --config FILE [--restart]
+const runUsage = `Usage: parityproof run --config FILE [--restart | --rebase]
 
-Plans the run's shards, verifies every pair (legacy stores against their OCI
+Checks every store and location first (as parityproof check does), takes
+the state location's lease (one run writes a state location at a time),
+publishes the last complete run's report if it was never published, then
+plans the run's shards, verifies every pair (legacy stores against their OCI
 target, and the previous run's ledger), writes the evidence ledger to the
 state location and the report to the reports location, and prints the run id
 and where the report is. A run that was interrupted resumes where it
@@ -54,8 +56,11 @@ stopped, with its own clock, and ends with the ledger an uninterrupted run
 would have written.
 
 Exit status: 0 no exception or critical verdict; 1 exceptions or critical
-verdicts found; 2 usage or configuration error; 3 the run could not
-complete (run the command again to resume it).
+verdicts found; 2 a permanent problem (configuration, identity, permission,
+a store or location that does not exist or cannot be reached, a damaged
+previous ledger): nothing was begun, fix it and run again; 3 the run could
+not complete now (interrupted, throttled, timed out, or another run holds
+the state location): run the command again to resume it.
 
 Options:
 `
@@ -64,6 +69,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlagSet("run", runUsage)
 	cfgPath := fs.String("config", "", "the configuration `file` (YAML)")
 	restart := fs.Bool("restart", false, "begin a new run even if one is in progress")
+	rebase := fs.Bool("rebase", false, "begin a new run without the previous run's ledger (when it is damaged): keys are judged from the listings alone, and the report says why")
 	quiet := fs.Bool("quiet", false, "no progress display")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -71,32 +77,35 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *cfgPath == "" || fs.NArg() > 0 {
 		return usagef("run needs --config FILE and no other arguments (see parityproof run --help)")
 	}
+	if *restart && *rebase {
+		return usagef("run takes --restart or --rebase, not both (--rebase begins a new run too)")
+	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	return runAndReport(ctx, cfg, *restart, *quiet, stdout, stderr)
+	return runAndReport(ctx, cfg, run.StartOptions{Restart: *restart, Rebase: *rebase}, *quiet, stdout, stderr)
 }
 
 // runAndReport runs a configuration, publishes the report, prints where it
 // is and returns the exit status as an error.
-func runAndReport(ctx context.Context, cfg *config.Config, restart, quiet bool, stdout, stderr io.Writer) error {
+func runAndReport(ctx context.Context, cfg *config.Config, start run.StartOptions, quiet bool, stdout, stderr io.Writer) error {
 	logger, progress := newLogger(stderr, quiet)
 	r, err := run.Open(ctx, run.Options{Config: cfg, Now: clockFromEnv(), Logger: logger, Progress: progress, ToolVersion: version})
 	if err != nil {
 		return usageError{err}
 	}
-	res, err := r.Execute(ctx, restart)
+	res, err := r.ExecuteWith(ctx, start)
 	progress.Finish()
-	switch {
-	case errors.Is(err, run.ErrIncomplete):
-		return exitError{exitIncomplete, err}
-	case err != nil:
-		return usageError{err}
+	if p := r.Pending(); p != nil {
+		fmt.Fprintf(stdout, "published the report of run %s first (it had not been published): %s\n", p.Report.RunID, p.Published.ReportURL)
+	}
+	if err != nil {
+		return err // Permanent(err) says 2 or 3
 	}
 	out, err := r.Publish(ctx, res.Record.RunID)
 	if err != nil {
-		return exitError{exitIncomplete, fmt.Errorf("run %s is complete, but its report is not published (parityproof report --run %s publishes it): %w", res.Record.RunID, res.Record.RunID, err)}
+		return fmt.Errorf("run %s is complete, but its report is not published (the next parityproof run, or parityproof report --run %s, publishes it first): %w", res.Record.RunID, res.Record.RunID, err)
 	}
 	return printPublication(stdout, stderr, out)
 }
@@ -175,70 +184,6 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	return printPublication(stdout, stderr, out)
-}
-
-const attestUsage = `Usage: parityproof attest verify REPORT [--config FILE]
-
-Recomputes, from the evidence alone, the SHA-256 of the manifest the report
-names and of every ledger file the manifest lists, and the report's counts
-and exceptions from the ledger entries. REPORT is report.json's path or URL
-(file://, s3://, oci://). S3 URLs are read with the default AWS credentials;
---config lends its state and reports locations' endpoints and credentials to
-URLs under them (needed for oci:// and for emulators).
-Exit status 0 only if everything holds; otherwise 1, naming the first file
-or number that does not.
-
-Options:
-`
-
-func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprint(stdout, attestUsage)
-			return errHelp
-		}
-		return usagef("usage: parityproof attest verify REPORT [--config FILE]")
-	}
-	fs := newFlagSet("attest verify", attestUsage)
-	cfgPath := fs.String("config", "", "a configuration `file` whose locations hold the report and ledger")
-	// The report may come before or after the flags.
-	var target string
-	rest := args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		target, rest = rest[0], rest[1:]
-	}
-	if err := parseFlags(fs, rest, stdout); err != nil {
-		return err
-	}
-	if target == "" && fs.NArg() == 1 {
-		target = fs.Arg(0)
-	} else if fs.NArg() > 0 || target == "" {
-		return usagef("usage: parityproof attest verify REPORT [--config FILE]")
-	}
-	var locations []config.Location
-	if *cfgPath != "" {
-		cfg, err := loadConfig(*cfgPath)
-		if err != nil {
-			return err
-		}
-		locations = []config.Location{cfg.State, cfg.Reports}
-	}
-	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		target = strings.TrimSuffix(target, "/") + "/report.json"
-	}
-	checks, err := report.Attest(ctx, fetcher(locations), target)
-	for _, c := range checks {
-		if c.OK {
-			fmt.Fprintf(stdout, "ok    %s\n", c.What)
-		} else {
-			fmt.Fprintf(stdout, "FAIL  %s: %s\n", c.What, c.Problem)
-		}
-	}
-	if err != nil {
-		return exitError{exitExceptions, fmt.Errorf("the report does not hold: %w", err)}
-	}
-	fmt.Fprintln(stdout, "the report holds")
-	return nil
 }
 
 func loadConfig(path string) (*config.Config, error) {

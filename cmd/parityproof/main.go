@@ -3,14 +3,21 @@
 // confirms that the legacy copies are gone, and writes a report a
 // compliance lead can hand to an auditor. It never deletes anything.
 //
-//	parityproof run --config FILE [--restart]
+//	parityproof run --config FILE [--restart | --rebase]
+//	parityproof check --config FILE
 //	parityproof report --config FILE [--run ID]
+//	parityproof bundle --config FILE [--run ID] --out DIR
 //	parityproof demo [--dir DIR]
-//	parityproof attest verify REPORT
+//	parityproof attest verify REPORT [--public-key FILE]
+//	parityproof attest public-key --config FILE
 //
 // Exit status: 0 no exception or critical verdict; 1 exceptions or critical
-// verdicts found (or, for attest verify, a report that does not hold); 2
-// usage or configuration error; 3 the run could not complete (it stays
+// verdicts found (or, for attest verify, a report that does not hold); 2 a
+// permanent problem that running again cannot fix — usage, configuration,
+// identity, permission, a store, bucket, namespace or location that does
+// not exist or cannot be reached, a damaged previous ledger (nothing was
+// begun); 3 what running again can finish — an interruption, throttling,
+// a timeout, another run holding the state location (a run stays
 // resumable).
 package main
 
@@ -22,6 +29,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/parityproof/parityproof/internal/run"
 )
 
 // Exit statuses (DESIGN.md, Command line).
@@ -57,15 +66,28 @@ Object Storage before their legacy copies are deleted, then that the legacy
 copies are gone. It never deletes anything.
 
 Usage:
-  parityproof run --config FILE [--restart]    verify every pair, write the ledger and the report
-  parityproof report --config FILE [--run ID]  rebuild a run's report from its ledger
-  parityproof demo [--dir DIR]                 the whole life cycle on built-in emulators
-  parityproof attest verify REPORT             recompute a report's digests and counts
-  parityproof version                          print the version
+  parityproof run --config FILE [--restart|--rebase]  verify every pair, write the ledger and the report
+  parityproof check --config FILE                     check every store and location, change nothing
+  parityproof report --config FILE [--run ID]         rebuild a run's report from its ledger
+  parityproof bundle --config FILE [--run ID] --out DIR
+                                                      copy a report and its evidence into one folder
+  parityproof demo [--dir DIR]                        the whole life cycle on built-in emulators
+  parityproof attest verify REPORT [--public-key FILE]
+                                                      recompute a report's digests, counts and signature
+  parityproof attest public-key --config FILE         print the signing key's public key
+  parityproof version                                 print the version
 
-Exit status: 0 no exception; 1 exceptions or critical verdicts (attest: the
-report does not hold); 2 usage or configuration error; 3 the run could not
-complete (it resumes when run again).
+Exit status:
+  0  no exception or critical verdict (attest: the report holds)
+  1  exceptions or critical verdicts found (attest: the report does not hold)
+  2  a permanent problem: running again cannot fix it until you do —
+     usage, configuration, identity, permission, a store, bucket, namespace
+     or location that does not exist or cannot be reached, a key file, a
+     damaged previous ledger (attest: what was named is not a report).
+     Found before a run is begun: nothing is left in progress.
+  3  running again can finish it: an interruption, throttling, a timeout,
+     another run holding the state location; a run stays resumable
+     (attest: the evidence could not be read).
 
 Run 'parityproof COMMAND --help' for a command's options.
 `
@@ -93,6 +115,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "attest":
 		err = cmdAttest(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = cmdCheck(ctx, args[1:], stdout, stderr)
+	case "bundle":
+		err = cmdBundle(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "parityproof", version)
 	case "help", "-h", "-help", "--help":
@@ -118,6 +144,8 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitUsage
 	case errors.As(err, &ee):
 		return ee.code
+	case run.Permanent(err):
+		return exitUsage
 	}
 	return exitIncomplete
 }
