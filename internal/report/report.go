@@ -40,8 +40,8 @@ type Report struct {
 	// ledger (parityproof run --rebase): which run's evidence was not
 	// used, and why.
 	Rebased *state.Rebase `json:"rebased,omitempty"`
-	Totals Totals          `json:"totals"`
-	Pairs  []PairReport    `json:"pairs"`
+	Totals  Totals        `json:"totals"`
+	Pairs   []PairReport  `json:"pairs"`
 	// Scope is what the configuration put in scope: the stores of every
 	// pair and the verification policy.
 	Scope Scope `json:"scope"`
@@ -178,7 +178,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 		Rebased:       rec.Rebased,
 		Ledger: LedgerRef{Manifest: st.ManifestURL(runID), SHA256: digest,
 			Record: st.URL(state.RecordName(runID)), RecordSHA256: recordDigest, Bundle: BundleRun},
-		Exceptions:    []Exception{},
+		Exceptions: []Exception{},
 	}
 	total := ledger.NewTally()
 	for _, mp := range m.Pairs {
