@@ -179,7 +179,11 @@ func testLease(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("acquiring a released lease: %v", err)
 	}
-	defer second.Release(ctx)
+	defer func() {
+		if err := second.Release(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	if rec, _ := storage.ReadLease(ctx, st, "lease.json"); rec == nil || rec.Holder != "run B" || rec.Token == "" {
 		t.Errorf("the record after the second acquisition: %+v", rec)
 	}
@@ -223,7 +227,9 @@ func testLeaseRace(t *testing.T, h Harness) {
 	}
 	for _, l := range leases {
 		if l != nil {
-			l.Release(ctx)
+			if err := l.Release(ctx); err != nil {
+				t.Error(err)
+			}
 		}
 	}
 }
@@ -288,5 +294,7 @@ func testStaleLease(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatalf("acquiring an abandoned lease that can be taken: %v", err)
 	}
-	third.Release(ctx)
+	if err := third.Release(ctx); err != nil {
+		t.Error(err)
+	}
 }

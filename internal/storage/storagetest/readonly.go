@@ -15,11 +15,11 @@ func ReadOnly(t testing.TB, dir string) {
 		if err := os.Chmod(dir, 0o555); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
 		return
 	}
 	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
 		t.Skipf("cannot make %s read-only for root (chattr +i: %v %s)", dir, err, out)
 	}
-	t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", dir).Run() })
 }
