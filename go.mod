@@ -21,7 +21,7 @@ require (
 	github.com/oracle/oci-go-sdk/v65 v65.130.0
 	github.com/parquet-go/parquet-go v0.32.0
 	github.com/schollz/progressbar/v3 v3.19.1
-	go.yaml.in/yaml/v3 v3.0.6
+	go.yaml.in/yaml/v4 v4.0.0
 	golang.org/x/net v0.62.0
 	golang.org/x/term v0.48.0
 	pgregory.net/rapid v1.3.0

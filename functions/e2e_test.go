@@ -657,6 +657,22 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 		t.Errorf("latest.json (-want +got):\n%s", diff)
 	}
 
+	// certify.json: a data subject's deletion certificate, written to the
+	// reports bucket. Nothing of 00042/ is deleted yet: not certified.
+	var cert struct {
+		Certified   bool   `json:"certified"`
+		Statement   string `json:"statement"`
+		Objects     int    `json:"objects"`
+		Certificate string `json:"certificate"`
+		HTML        string `json:"html"`
+	}
+	verify.call(t, ev["certify.json"], &cert)
+	invoked["certify.json"] = true
+	if cert.Certified || cert.Objects == 0 || !strings.HasPrefix(cert.Statement, "Not certified: ") ||
+		!strings.HasPrefix(cert.Certificate, fmt.Sprintf("s3://%s/reports/certificates/us-users-00042/", reportBkt)) || !strings.HasSuffix(cert.HTML, "/certificate.html") {
+		t.Errorf("certify.json: %+v", cert)
+	}
+
 	// Deletions, and the events telling of them. 00042 goes from both
 	// legacy buckets, 00043 is hidden by a delete marker in one, 00044 —
 	// never migrated — goes from both.

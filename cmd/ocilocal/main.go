@@ -27,6 +27,7 @@ Usage:
   ocilocal --init DIR [flags]              create (or reuse) a key and an OCI config file in DIR, then serve
   ocilocal --public-key FILE [flags]       serve, accepting requests signed by FILE's key
   ocilocal --oci-config FILE --profile P   serve, accepting the key of that config file profile
+  ocilocal upload --bucket B [flags] PATH  upload files or folders into a bucket (ocilocal upload --help)
 
 ocilocal speaks the Object Storage REST API (namespace, buckets, objects,
 ListObjects, ListObjectVersions, multipart uploads, archive restores) on
@@ -52,6 +53,10 @@ Pointing the OCI SDK for Go at it:
   client, _ := objectstorage.NewObjectStorageClientWithConfigurationProvider(provider)
   client.Host = "http://127.0.0.1:8787" // set it last: SetRegion and
                                         // SetCustomClientConfiguration reset it
+
+Putting test data into it (no oci CLI needed):
+  ocilocal upload --endpoint http://127.0.0.1:8787 --config-file DIR/config \
+      --bucket my-bucket --create-bucket --prefix migrated/ ./some-folder
 
 Pointing the oci CLI at it:
   oci --config-file DIR/config --profile DEFAULT \
@@ -87,6 +92,9 @@ func main() {
 // run is the command; it serves until ctx ends and returns the exit status:
 // 0 after a clean shutdown, 1 when serving failed, 2 for a usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "upload" {
+		return runUpload(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("ocilocal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,54 +14,30 @@ import (
 	"github.com/parityproof/parityproof/internal/run"
 )
 
-const attestUsage = `Usage: parityproof attest verify REPORT [--config FILE] [--public-key FILE]
-       parityproof attest public-key --config FILE
+type attestFlags struct{ config, publicKey string }
 
-verify recomputes, from the evidence alone, the SHA-256 of the run record
-and of the manifest the report names, of every ledger file the manifest
-lists, the report's counts and exceptions from the ledger entries, and the
-run record's fields; and, when the report is signed (attestation.json
-beside it), the signature of its root digest. REPORT is report.json's path
-or URL (file://, s3://, oci://), or the folder that holds it.
-
-The evidence is read from a run bundle beside the report when there is
-one (parityproof bundle writes one: a bundle copied or moved anywhere is
-checked where it is), else from the state location the report names. S3
-URLs are read with the default AWS credentials; --config lends its state
-and reports locations' endpoints and credentials to URLs under them (needed
-for oci:// and for emulators).
-
---public-key names the key the report must be signed with (a PEM public
-key, as parityproof attest public-key prints it): the signature is then
-checked against it, offline. Without it, a signature is checked with the
-key it names, which proves nothing about who signed it.
-
-public-key prints the configured signing key's public key (PEM).
-
-Exit status: 0 everything holds; 1 the report does not hold (a digest,
-count, the run record or the signature differs, or evidence is missing),
-naming the first file or number that does not; 2 REPORT is not a
-parityproof report (nothing is there, or something else is: latest.json,
-report.html) or a usage error; 3 the evidence could not be read (a network
-error): try again.
-
-Options:
-`
+func (f *attestFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("attest verify", attestUsage)
+	fs.StringVar(&f.config, "config", "", "a configuration `file` whose locations hold the report and ledger")
+	fs.StringVar(&f.publicKey, "public-key", "", "the PEM public key `file` the report must be signed with\n(parityproof attest public-key prints it)")
+	return fs
+}
 
 func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "public-key" {
 		return cmdPublicKey(ctx, args[1:], stdout)
 	}
+	var f attestFlags
+	fs := f.flagSet()
+	cfgPath, keyPath := &f.config, &f.publicKey
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprint(stdout, attestUsage)
+			fs.SetOutput(stdout)
+			fs.Usage()
 			return errHelp
 		}
-		return usagef("usage: parityproof attest verify REPORT [--config FILE] [--public-key FILE] (see parityproof attest --help)")
+		return usagef("attest needs the word verify: parityproof attest verify FILE [--config FILE] [--public-key FILE] (see parityproof attest --help)")
 	}
-	fs := newFlagSet("attest verify", attestUsage)
-	cfgPath := fs.String("config", "", "a configuration `file` whose locations hold the report and ledger")
-	keyPath := fs.String("public-key", "", "the PEM public key `file` the report must be signed with")
 	// The report may come before or after the flags.
 	var target string
 	rest := args[1:]
@@ -73,7 +50,7 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if target == "" && fs.NArg() == 1 {
 		target = fs.Arg(0)
 	} else if fs.NArg() > 0 || target == "" {
-		return usagef("usage: parityproof attest verify REPORT [--config FILE] [--public-key FILE]")
+		return usagef("attest verify needs one report or certificate: parityproof attest verify FILE [--config FILE] [--public-key FILE] (see parityproof attest --help)")
 	}
 	var o report.AttestOptions
 	if *keyPath != "" {
@@ -94,7 +71,16 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		locations = []config.Location{cfg.State, cfg.Reports}
 	}
 	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		target = strings.TrimSuffix(target, "/") + "/report.json"
+		dir := strings.TrimSuffix(target, "/")
+		target = dir + "/report.json"
+		if _, err := os.Stat(target); err != nil {
+			if _, err := os.Stat(dir + "/certificate.json"); err == nil {
+				target = dir + "/certificate.json"
+			}
+		}
+	}
+	if isCertificate(ctx, fetcher(locations), target) {
+		return attestCertificate(ctx, fetcher(locations), target, stdout)
 	}
 	checks, err := report.AttestWith(ctx, fetcher(locations), target, o)
 	for _, c := range checks {
@@ -119,9 +105,18 @@ func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
+type publicKeyFlags struct{ config string }
+
+func (f *publicKeyFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("attest public-key", publicKeyUsage)
+	fs.StringVar(&f.config, "config", "", "the configuration `file` whose signing key to read")
+	return fs
+}
+
 func cmdPublicKey(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := newFlagSet("attest public-key", attestUsage)
-	cfgPath := fs.String("config", "", "the configuration `file` whose signing key to read")
+	var f publicKeyFlags
+	fs := f.flagSet()
+	cfgPath := &f.config
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,23 +12,21 @@ import (
 	"github.com/parityproof/parityproof/internal/storage"
 )
 
-const bundleUsage = `Usage: parityproof bundle --config FILE [--run ID] --out DIR
 
-Copies a run's published report (report.json, report.html, exceptions.csv,
-summary.md, and attestation.json when signed) and all the evidence behind it
-(the run record, the manifest and every ledger part) into one folder, byte
-for byte: what an auditor receives. parityproof attest verify DIR checks it
-wherever it is copied or moved, without the state location. Without --run,
-the newest complete run.
+type bundleFlags struct{ config, run, out string }
 
-Options:
-`
+func (f *bundleFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("bundle", bundleUsage)
+	fs.StringVar(&f.config, "config", "", "the configuration `file` (YAML)")
+	fs.StringVar(&f.run, "run", "", "the run `id` (default: the newest complete run)")
+	fs.StringVar(&f.out, "out", "", "the `folder` to write the bundle into")
+	return fs
+}
 
 func cmdBundle(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bundle", bundleUsage)
-	cfgPath := fs.String("config", "", "the configuration `file` (YAML)")
-	runID := fs.String("run", "", "the run `id` (default: the newest complete run)")
-	out := fs.String("out", "", "the `folder` to write the bundle into")
+	var f bundleFlags
+	fs := f.flagSet()
+	cfgPath, runID, out := &f.config, &f.run, &f.out
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,26 +11,19 @@ import (
 	"github.com/parityproof/parityproof/internal/run"
 )
 
-const checkUsage = `Usage: parityproof check --config FILE
 
-Checks, before a run and without changing anything, everything a run needs:
-opens every store of every pair (reading its bucket, as a run does) and
-lists one page of it, reads the state and reports locations and asks each
-whether writes are allowed (a conditional write the store refuses without
-writing), and reads the signing key if one is configured. Reports every
-problem at once, and says who holds the state location's lease and which
-run is in progress. parityproof run does the same checks before it begins.
+type checkFlags struct{ config string }
 
-Exit status: 0 everything is ready; 2 a permanent problem (configuration,
-identity, permission, a store or location that does not exist or cannot be
-reached, a key file); 3 a problem that may pass (throttling, a timeout).
-
-Options:
-`
+func (f *checkFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("check", checkUsage)
+	fs.StringVar(&f.config, "config", "", "the configuration `file` (YAML)")
+	return fs
+}
 
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", checkUsage)
-	cfgPath := fs.String("config", "", "the configuration `file` (YAML)")
+	var f checkFlags
+	fs := f.flagSet()
+	cfgPath := &f.config
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -53,7 +47,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if !c.Permanent {
 				kind = "may pass"
 			}
-			fmt.Fprintf(stdout, "FAIL  %s: %v (%s)\n", c.Subject, c.Err, kind)
+			fmt.Fprintf(stdout, "FAIL  %s (%s)\n", c.Describe(), kind)
 		} else {
 			fmt.Fprintf(stdout, "ok    %s: %s\n", c.Subject, c.Did)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/config"
@@ -38,57 +39,64 @@ func newFlagSet(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs
 }
 
-const runUsage = `Usage: parityproof run --config FILE [--restart | --rebase]
+// printFlags lists a command's flags as the usage writes them, with two
+// dashes (the flag package takes one or two).
+func printFlags(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		line += "\n      " + strings.ReplaceAll(usage, "\n", "\n      ")
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			line += " (default: " + f.DefValue + ")"
+		}
+		fmt.Fprintln(fs.Output(), line)
+	})
+}
 
-Checks every store and location first (as parityproof check does), takes
-the state location's lease (one run writes a state location at a time),
-publishes the last complete run's report if it was never published, then
-plans the run's shards, verifies every pair (legacy stores against their OCI
-target, and the previous run's ledger), writes the evidence ledger to the
-state location and the report to the reports location, and prints the run id
-and where the report is. A run that was interrupted resumes where it
-stopped, with its own clock, and ends with the ledger an uninterrupted run
-would have written.
+type runFlags struct {
+	config                 string
+	restart, rebase, quiet bool
+}
 
-Exit status: 0 no exception or critical verdict; 1 exceptions or critical
-verdicts found; 2 a permanent problem (configuration, identity, permission,
-a store or location that does not exist or cannot be reached, a damaged
-previous ledger): nothing was begun, fix it and run again; 3 the run could
-not complete now (interrupted, throttled, timed out, or another run holds
-the state location): run the command again to resume it.
-
-Options:
-`
+func (f *runFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("run", runUsage)
+	fs.StringVar(&f.config, "config", "", "the configuration `file` (YAML)")
+	fs.BoolVar(&f.restart, "restart", false, "begin a new run even if one is in progress")
+	fs.BoolVar(&f.rebase, "rebase", false, "begin a new run without the previous run's ledger (the way out when it is damaged):\nkeys are judged from the listings alone, and the report says so and why")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress display on a terminal")
+	return fs
+}
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", runUsage)
-	cfgPath := fs.String("config", "", "the configuration `file` (YAML)")
-	restart := fs.Bool("restart", false, "begin a new run even if one is in progress")
-	rebase := fs.Bool("rebase", false, "begin a new run without the previous run's ledger (when it is damaged): keys are judged from the listings alone, and the report says why")
-	quiet := fs.Bool("quiet", false, "no progress display")
+	var f runFlags
+	fs := f.flagSet()
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if *cfgPath == "" || fs.NArg() > 0 {
+	if f.config == "" || fs.NArg() > 0 {
 		return usagef("run needs --config FILE and no other arguments (see parityproof run --help)")
 	}
-	if *restart && *rebase {
+	if f.restart && f.rebase {
 		return usagef("run takes --restart or --rebase, not both (--rebase begins a new run too)")
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return err
 	}
-	return runAndReport(ctx, cfg, run.StartOptions{Restart: *restart, Rebase: *rebase}, *quiet, stdout, stderr)
+	return runAndReport(ctx, cfg, run.StartOptions{Restart: f.restart, Rebase: f.rebase}, f.quiet, stdout, stderr)
 }
 
 // runAndReport runs a configuration, publishes the report, prints where it
-// is and returns the exit status as an error.
+// is and returns the exit status as an error: 2 for what a rerun cannot
+// fix (run.Permanent), 3 for the rest.
 func runAndReport(ctx context.Context, cfg *config.Config, start run.StartOptions, quiet bool, stdout, stderr io.Writer) error {
 	logger, progress := newLogger(stderr, quiet)
 	r, err := run.Open(ctx, run.Options{Config: cfg, Now: clockFromEnv(), Logger: logger, Progress: progress, ToolVersion: version})
@@ -101,11 +109,12 @@ func runAndReport(ctx context.Context, cfg *config.Config, start run.StartOption
 		fmt.Fprintf(stdout, "published the report of run %s first (it had not been published): %s\n", p.Report.RunID, p.Published.ReportURL)
 	}
 	if err != nil {
-		return err // Permanent(err) says 2 or 3
+		return err // exitCode: run.Permanent says 2, else 3
 	}
 	out, err := r.Publish(ctx, res.Record.RunID)
 	if err != nil {
-		return fmt.Errorf("run %s is complete, but its report is not published (the next parityproof run, or parityproof report --run %s, publishes it first): %w", res.Record.RunID, res.Record.RunID, err)
+		// err names the run; say only what is left to do.
+		return fmt.Errorf("%w (the run is complete: the next parityproof run, or parityproof report --run %s, publishes its report first)", err, res.Record.RunID)
 	}
 	return printPublication(stdout, stderr, out)
 }
@@ -147,19 +156,19 @@ func verdictStatus(rep *report.Report) error {
 	return nil
 }
 
-const reportUsage = `Usage: parityproof report --config FILE [--run ID]
+type reportFlags struct{ config, run string }
 
-Rebuilds a run's report (report.json, report.html, exceptions.csv,
-summary.md) from its ledger, and publishes it to the reports location.
-Without --run, the newest complete run.
-
-Options:
-`
+func (f *reportFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("report", reportUsage)
+	fs.StringVar(&f.config, "config", "", "the configuration `file` (YAML)")
+	fs.StringVar(&f.run, "run", "", "the run `id` (default: the newest complete run)")
+	return fs
+}
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("report", reportUsage)
-	cfgPath := fs.String("config", "", "the configuration `file` (YAML)")
-	runID := fs.String("run", "", "the run `id` (default: the newest complete run)")
+	var f reportFlags
+	fs := f.flagSet()
+	cfgPath, runID := &f.config, &f.run
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -215,4 +224,16 @@ func newLogger(stderr io.Writer, quiet bool) (*slog.Logger, *progressDisplay) {
 		return slog.New(slog.DiscardHandler), newProgressDisplay(f)
 	}
 	return slog.New(slog.NewJSONHandler(stderr, nil)), newProgressDisplay(nil)
+}
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	fs := newFlagSet("version", versionUsage)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("version takes no arguments (see parityproof version --help)")
+	}
+	fmt.Fprintln(stdout, "parityproof", version)
+	return nil
 }

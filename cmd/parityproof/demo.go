@@ -2,39 +2,70 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/demo"
+	"github.com/parityproof/parityproof/internal/report"
 )
 
-const demoUsage = `Usage: parityproof demo [--dir DIR] [--objects N]
+type demoFlags struct {
+	dir     string
+	objects int
+	verbose bool
+}
 
-Runs the whole life cycle on built-in emulators, with no account and no
-network: an in-process S3 server holds two legacy buckets (one versioned),
-ocilocal holds the OCI target. The demo seeds them with planted faults,
-verifies the migration, deletes the legacy copies (not all cleanly),
-verifies again, and prints where the report is.
-
-Options:
-`
+func (f *demoFlags) flagSet() *flag.FlagSet {
+	fs := newFlagSet("demo", demoUsage)
+	fs.StringVar(&f.dir, "dir", "parityproof-demo", "the `folder` the demo writes (emptied if an earlier demo made it)")
+	fs.IntVar(&f.objects, "objects", 200, "the `number` of objects migrated (at least 50: the planted faults need them)")
+	fs.BoolVar(&f.verbose, "verbose", false, "log the runs as JSON to stderr")
+	return fs
+}
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("demo", demoUsage)
-	dir := fs.String("dir", "parityproof-demo", "the `folder` the demo writes (emptied if an earlier demo made it)")
-	objects := fs.Int("objects", 200, "the `number` of objects migrated (at least 40)")
-	verbose := fs.Bool("verbose", false, "log the runs as JSON to stderr")
+	var f demoFlags
+	fs := f.flagSet()
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("demo takes no arguments (see parityproof demo --help)")
 	}
+	if f.objects < demo.MinObjects {
+		return usagef("demo: --objects %d is too few: the planted faults need at least %d objects", f.objects, demo.MinObjects)
+	}
 	logger := slog.New(slog.DiscardHandler)
-	if *verbose {
+	if f.verbose {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	_, err := demo.Run(ctx, demo.Options{Dir: *dir, Objects: *objects, Out: stdout, Logger: logger, ToolVersion: version, Now: time.Now()})
+	now := time.Now()
+	if clock := clockFromEnv(); clock != nil {
+		now = clock()
+	}
+	_, err := demo.Run(ctx, demo.Options{Dir: f.dir, Objects: f.objects, Out: stdout, Logger: logger, ToolVersion: version, Now: now, Command: selfCommand()})
 	return err
+}
+
+// selfCommand is how the user can run parityproof again, for the commands
+// the demo prints: "go run ./cmd/parityproof" under go run from the
+// repository's root, the path it was started by, or plain parityproof when
+// it was found on the PATH.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err == nil && strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		if _, err := os.Stat(filepath.Join("cmd", "parityproof", "main.go")); err == nil {
+			return "go run ./cmd/parityproof"
+		}
+		return "go run github.com/parityproof/parityproof/cmd/parityproof"
+	}
+	if name := os.Args[0]; strings.ContainsRune(name, filepath.Separator) {
+		return report.ShellQuote(name)
+	}
+	return "parityproof"
 }

@@ -422,6 +422,83 @@ func TestCommandLineLifeCycle(t *testing.T) {
 	if code, out, _ := e.runCLI("", "attest", "verify", r2path); code != 0 || !strings.Contains(out, "the report holds") {
 		t.Errorf("attest verify of a fresh report: exit %d\n%s", code, out)
 	}
+	certifyAfterTheLifeCycle(t, e, dir, cfg, r1, r2)
+}
+
+// certifyAfterTheLifeCycle certifies data subjects from the two runs'
+// ledgers: one whose backups were all deleted after their migration was
+// proven, one whose deletion went wrong, each checked by attest verify,
+// and explains one key.
+func certifyAfterTheLifeCycle(t *testing.T, e *e2e, dir, cfg string, r1, r2 *report.Report) {
+	t.Helper()
+	out := filepath.Join(dir, "certificates")
+	code, stdout, stderr := e.runCLI("2026-11-29T09:00:00Z", "certify", "--config", cfg, "--prefix", "e/", "--out", filepath.Join(out, "e"))
+	if code != 0 || !strings.HasPrefix(stdout, `Certified: the 1 legacy object of prefix "e/" was proven identical to its copy in the target`) {
+		t.Errorf("certify e/: exit %d\n%s%s", code, stdout, stderr)
+	}
+	certE := filepath.Join(out, "e", "certificate.json")
+	if code, out, _ := e.runCLI("", "attest", "verify", certE); code != 0 || !strings.Contains(out, "the certificate holds") {
+		t.Errorf("attest verify of the certificate of e/: exit %d\n%s", code, out)
+	}
+	code, stdout, stderr = e.runCLI("2026-11-29T09:00:00Z", "certify", "--config", cfg, "--prefix", "c/", "--out", filepath.Join(out, "c"))
+	want := []string{
+		`Not certified: 3 of the 3 legacy objects of prefix "c/" are not deleted with parity proven, as run ` + r2.RunID + ` (2026-11-28 22:00:00Z) found.`,
+		"  Critical: c/3.bin (pair us-users): copy_lost: every legacy copy is gone and the copy in oci-us, proven at 2026-11-27T22:00:00Z, is gone too.",
+		"  c/1.bin (pair us-users): deletion_incomplete: deletion has begun but a copy remains: legacy-us no longer holds it.",
+	}
+	if code != 1 {
+		t.Errorf("certify c/: exit %d, want 1 (not certified)\n%s%s", code, stdout, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stdout, w+"\n") {
+			t.Errorf("certify c/ does not say %q:\n%s", w, stdout)
+		}
+	}
+	certC := filepath.Join(out, "c", "certificate.json")
+	if code, out, _ := e.runCLI("", "attest", "verify", filepath.Dir(certC)); code != 0 || !strings.Contains(out, "the certificate holds") {
+		t.Errorf("attest verify of the certificate of c/ (by its folder): exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(out, "c", "certificate.html")); err != nil {
+		t.Errorf("no certificate.html: %v", err)
+	}
+	// A ledger part behind the certificate, changed afterwards.
+	var c struct {
+		Runs []struct {
+			Parts []struct{ URL string }
+		}
+	}
+	b, err := os.ReadFile(certC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil || len(c.Runs) != 2 || len(c.Runs[1].Parts) == 0 {
+		t.Fatalf("certificate of c/: %v, %+v", err, c)
+	}
+	part := strings.TrimPrefix(c.Runs[1].Parts[0].URL, "file://")
+	orig, err := os.ReadFile(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(part, append(orig, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = e.runCLI("", "attest", "verify", certC)
+	if code != 1 || !strings.Contains(stdout, "FAIL  "+c.Runs[1].Parts[0].URL) {
+		t.Errorf("attest verify after a ledger part changed: exit %d\n%s", code, stdout)
+	}
+	if err := os.WriteFile(part, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// One key's history, newest first.
+	code, stdout, _ = e.runCLI("", "explain", "--config", cfg, "c/3.bin")
+	for _, w := range []string{
+		"run " + r2.RunID + " (2026-11-28 22:00:00Z): copy_lost (critical), evidence md5",
+		"run " + r1.RunID + " (2026-11-27 22:00:00Z): verified (ok), evidence md5",
+	} {
+		if code != 0 || !strings.Contains(stdout, w) {
+			t.Errorf("explain c/3.bin: exit %d, does not say %q:\n%s", code, w, stdout)
+		}
+	}
 }
 
 // TestKilledRunResumes kills the binary with SIGKILL at several points of a
@@ -526,8 +603,8 @@ reports: file://./reports
 		{"run without config", []string{"run"}, 2, "run needs --config FILE"},
 		{"unknown flag", []string{"run", "--confg", "x"}, 2, "flag provided but not defined: -confg"},
 		{"broken configuration", []string{"run", "--config", broken}, 2, broken + `:2:13: stores.a.type: "gcs" is not a store type (s3 or oci)`},
-		{"unreachable store", []string{"run", "--config", unreachable}, 3, "could not complete"},
-		{"attest of nothing", []string{"attest", "verify", filepath.Join(dir, "none.json")}, 1, "the report does not hold"},
+		{"unreachable store", []string{"run", "--config", unreachable}, 2, "the preflight found 2 problems; nothing was begun"},
+		{"attest of nothing", []string{"attest", "verify", filepath.Join(dir, "none.json")}, 2, "not a parityproof report"},
 		{"help", []string{"run", "--help"}, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

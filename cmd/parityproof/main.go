@@ -3,13 +3,16 @@
 // confirms that the legacy copies are gone, and writes a report a
 // compliance lead can hand to an auditor. It never deletes anything.
 //
-//	parityproof run --config FILE [--restart | --rebase]
+//	parityproof run --config FILE [--restart | --rebase] [--quiet]
 //	parityproof check --config FILE
 //	parityproof report --config FILE [--run ID]
 //	parityproof bundle --config FILE [--run ID] --out DIR
-//	parityproof demo [--dir DIR]
-//	parityproof attest verify REPORT [--public-key FILE]
+//	parityproof demo [--dir DIR] [--objects N] [--verbose]
+//	parityproof attest verify FILE [--config FILE] [--public-key FILE]
 //	parityproof attest public-key --config FILE
+//	parityproof certify --config FILE (--prefix P | --key K) [--pair NAME] [--out DIR]
+//	parityproof explain --config FILE [--pair NAME] [--runs N] [--json] KEY
+//	parityproof version
 //
 // Exit status: 0 no exception or critical verdict; 1 exceptions or critical
 // verdicts found (or, for attest verify, a report that does not hold); 2 a
@@ -61,37 +64,6 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
-const mainUsage = `parityproof proves that migrated objects have bit-identical copies in OCI
-Object Storage before their legacy copies are deleted, then that the legacy
-copies are gone. It never deletes anything.
-
-Usage:
-  parityproof run --config FILE [--restart|--rebase]  verify every pair, write the ledger and the report
-  parityproof check --config FILE                     check every store and location, change nothing
-  parityproof report --config FILE [--run ID]         rebuild a run's report from its ledger
-  parityproof bundle --config FILE [--run ID] --out DIR
-                                                      copy a report and its evidence into one folder
-  parityproof demo [--dir DIR]                        the whole life cycle on built-in emulators
-  parityproof attest verify REPORT [--public-key FILE]
-                                                      recompute a report's digests, counts and signature
-  parityproof attest public-key --config FILE         print the signing key's public key
-  parityproof version                                 print the version
-
-Exit status:
-  0  no exception or critical verdict (attest: the report holds)
-  1  exceptions or critical verdicts found (attest: the report does not hold)
-  2  a permanent problem: running again cannot fix it until you do —
-     usage, configuration, identity, permission, a store, bucket, namespace
-     or location that does not exist or cannot be reached, a key file, a
-     damaged previous ledger (attest: what was named is not a report).
-     Found before a run is begun: nothing is left in progress.
-  3  running again can finish it: an interruption, throttling, a timeout,
-     another run holding the state location; a run stays resumable
-     (attest: the evidence could not be read).
-
-Run 'parityproof COMMAND --help' for a command's options.
-`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -119,12 +91,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdCheck(ctx, args[1:], stdout, stderr)
 	case "bundle":
 		err = cmdBundle(ctx, args[1:], stdout, stderr)
+	case "certify":
+		err = cmdCertify(ctx, args[1:], stdout, stderr)
+	case "explain":
+		err = cmdExplain(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "parityproof", version)
+		err = cmdVersion(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, mainUsage)
 	default:
-		err = usagef("unknown command %q\n\n%s", args[0], mainUsage)
+		err = usagef("unknown command %q (commands: run, check, report, bundle, demo, attest, certify, explain, version; see parityproof --help)", args[0])
 	}
 	return exitCode(err, stderr)
 }

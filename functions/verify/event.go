@@ -32,6 +32,8 @@ const (
 	// KindTest: S3's s3:TestEvent, sent when notifications are configured;
 	// there is nothing to do.
 	KindTest Kind = "test"
+	// KindCertify: a deletion certificate for a data subject (certify.go).
+	KindCertify Kind = "certify"
 )
 
 // Request is a decoded invocation: plain values for the run package.
@@ -42,6 +44,8 @@ type Request struct {
 	// Removed lists the objects of ObjectRemoved notifications, in the
 	// order they came.
 	Removed []RemovedObject
+	// Certify is a certify request's subject.
+	Certify CertifyRequest
 }
 
 // ShardTask is a Distributed Map item: one shard of one pair.
@@ -105,6 +109,9 @@ func Decode(payload []byte) (Request, error) {
 }
 
 func decodeAction(payload []byte, action string) (Request, error) {
+	if action == string(KindCertify) {
+		return decodeCertify(payload)
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	var t ShardTask
@@ -147,7 +154,7 @@ func decodeAction(payload []byte, action string) (Request, error) {
 		}
 		return Request{Kind: KindShard, RunID: t.RunID, Shard: t}, nil
 	}
-	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan" and "shard" (reports are the report function's)`, action)
+	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan", "shard" and "certify" (reports are the report function's)`, action)
 }
 
 // s3DeletedDetail is the detail of an EventBridge "Object Deleted" event.

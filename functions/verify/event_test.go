@@ -21,6 +21,7 @@ func TestDecodeSampleEvents(t *testing.T) {
 		{"plan.json", Request{Kind: KindPlan, RunID: "20261128T220000Z-1a2b"}},
 		{"plan-new-run.json", Request{Kind: KindPlan, RunID: NewRun}},
 		{"s3-test-event.json", Request{Kind: KindTest}},
+		{"certify.json", Request{Kind: KindCertify, Certify: CertifyRequest{Action: "certify", Prefix: "00042/", Pair: "us-users"}}},
 		{"shard.json", Request{Kind: KindShard, RunID: "20261128T220000Z-1a2b",
 			Shard: ShardTask{Action: "shard", RunID: "20261128T220000Z-1a2b", Pair: "us-users", End: "00043/"}}},
 		{"shard-resume.json", Request{Kind: KindShard, RunID: "20261128T220000Z-1a2b",
@@ -61,7 +62,7 @@ func TestDecodeRejectsMalformedEvents(t *testing.T) {
 		{"an array", `[1]`, "the event is not a JSON object; expected " + expected},
 		{"broken JSON", `{"action":`, "decoding the event: unexpected end of JSON input; expected " + expected},
 		{"nothing recognisable", `{"hello":"world"}`, `unrecognised event (no "action", "detail-type" or "Records"); expected ` + expected},
-		{"unknown action", `{"action":"delete"}`, `unknown action "delete": the verify function takes "run", "plan" and "shard" (reports are the report function's)`},
+		{"unknown action", `{"action":"delete"}`, `unknown action "delete": the verify function takes "run", "plan", "shard" and "certify" (reports are the report function's)`},
 		{"unknown field in a request", `{"action":"plan","run_id":"r","force":true}`, `decoding the "plan" request: json: unknown field "force"`},
 		{"plan without run id", `{"action":"plan"}`, `the "plan" request has no "run_id" (a run's id, or "new" to begin one)`},
 		{"plan with shard fields", `{"action":"plan","run_id":"new","pair":"p"}`, `the "plan" request takes only "run_id"`},
@@ -136,7 +137,7 @@ func TestEverySampleEventIsDecodedByATest(t *testing.T) {
 		got = append(got, filepath.Base(f))
 	}
 	want := []string{
-		"eventbridge-object-deleted.json", "plan-new-run.json", "plan.json", "report-request.json",
+		"certify.json", "eventbridge-object-deleted.json", "plan-new-run.json", "plan.json", "report-request.json",
 		"s3-object-removed.json", "s3-test-event.json", "schedule-v2-run.json", "scheduled-event.json",
 		"shard-resume.json", "shard.json", "sqs-s3-object-removed.json",
 	}

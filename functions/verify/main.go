@@ -94,6 +94,8 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		out, err = inv.shard(ctx, req.Shard)
 	case KindObjectsRemoved:
 		out, err = runner.Rejudge(ctx, req.Removed)
+	case KindCertify:
+		out, err = inv.certify(ctx, req.Certify)
 	default:
 		err = fmt.Errorf("no handler for %q requests", req.Kind)
 	}

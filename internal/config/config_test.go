@@ -110,7 +110,13 @@ func TestParseRejectsBrokenConfigurations(t *testing.T) {
 		yaml string
 		want []string
 	}{
-		{"not YAML", "stores: [", []string{`c.yaml:1:0: not valid YAML: line 1: did not find expected node content`}},
+		{"not YAML", "stores: [", []string{`c.yaml:2:1: not valid YAML: did not find expected node content`}},
+		// The parser's own line and column: where the bad line is, not
+		// where the mapping it breaks began.
+		{"line indented too little", "stores:\n  a:\n    type: s3\n   bucket: aaa\n", []string{
+			`c.yaml:4:4: not valid YAML: did not find expected key (while parsing a block mapping that begins at line 2, column 3; check this line's indentation)`}},
+		{"line indented too much", "stores:\n  a:\n    type: s3\n      bucket: aaa\n", []string{
+			`c.yaml:4:13: not valid YAML: mapping values are not allowed in this context`}},
 		{"empty file", "", []string{`c.yaml: the file is empty; it needs at least stores and pairs`}},
 		{"unknown top-level field", base(func(s string) string { return s + "retention: 30d\n" }),
 			[]string{`c.yaml:37:1: retention: unknown field (known: notify, pairs, policy, reports, run, signing, state, stores)`}},
@@ -187,6 +193,18 @@ stores:
   a: {type: s3, bucket: aaa, region: us-east-1, region: us-west-2}
 pairs: []
 `, []string{`c.yaml:3:49: stores.a.region: appears twice`, `c.yaml:4:8: pairs: names no pair`}},
+		// A store defined twice: the second definition is checked too.
+		{"store defined twice", `
+stores:
+  a: {type: s3, bucket: aaa, region: us-east-1}
+  a: {type: s3, bucket: B, region: us-east-1, colour: red}
+pairs:
+  - {name: p, legacy: [a], target: a}
+`, []string{
+			`c.yaml:4:3: stores.a: a store of this name is already defined at line 3; this second definition is checked, then ignored`,
+			`c.yaml:4:47: stores.a.colour: unknown field (known: auth, bucket, config_file, endpoint, namespace, path_style, prefix, profile, region, type)`,
+			`c.yaml:4:25: stores.a.bucket: "B" is not an S3 bucket name (3 to 63 lowercase letters, digits, '.' and '-')`,
+			`c.yaml:6:24: pairs[0].legacy[0]: store "a" cannot be both a legacy store and the target`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(tc.yaml))

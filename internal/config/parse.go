@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Load reads and validates the configuration file at path.
@@ -32,7 +33,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	cfg := &Config{Path: path, Digest: hex.EncodeToString(sum[:]), Stores: map[string]Store{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: path, Problems: []Problem{{Line: yamlErrorLine(err), Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}}}
+		return nil, &Error{File: path, Problems: []Problem{yamlProblem(err)}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &Error{File: path, Problems: []Problem{{Message: "the file is empty; it needs at least stores and pairs"}}}
@@ -44,14 +45,24 @@ func Parse(path string, data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-var lineRE = regexp.MustCompile(`line (\d+)`)
-
-func yamlErrorLine(err error) int {
-	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n
+// yamlProblem reports a YAML syntax error where the parser found it: its
+// own line and column, and what it was parsing ("while parsing a block
+// mapping at line 2, column 3"), which for a mis-indented line is where
+// the mapping it breaks began.
+func yamlProblem(err error) Problem {
+	var le *yaml.LoadError
+	if !errors.As(err, &le) {
+		return Problem{Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
-	return 0
+	pr := Problem{Line: le.Mark.Line, Column: le.Mark.Column, Message: "not valid YAML: " + le.Message}
+	if le.ContextMsg != "" && le.ContextMark.Line > 0 && le.ContextMark != le.Mark {
+		pr.Message += fmt.Sprintf(" (%s that begins at line %d, column %d", le.ContextMsg, le.ContextMark.Line, le.ContextMark.Column)
+		if strings.Contains(le.ContextMsg, "block") {
+			pr.Message += "; check this line's indentation"
+		}
+		pr.Message += ")"
+	}
+	return pr
 }
 
 type parser struct {
@@ -209,6 +220,7 @@ func (p *parser) stores(n *yaml.Node, path string, cfg *Config) {
 	if len(n.Content) == 0 {
 		p.problem(n, path, "names no store")
 	}
+	lines := map[string]int{} // where each store is first defined
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		field := join(path, k.Value)
@@ -216,10 +228,12 @@ func (p *parser) stores(n *yaml.Node, path string, cfg *Config) {
 			p.problem(k, field, "store names use letters, digits, '.', '_' and '-', starting with a letter or digit")
 			continue
 		}
-		if _, dup := cfg.Stores[k.Value]; dup {
-			p.problem(k, field, "a store of this name is already defined")
+		if first, dup := lines[k.Value]; dup {
+			p.problem(k, field, "a store of this name is already defined at line %d; this second definition is checked, then ignored", first)
+			p.store(v, field)
 			continue
 		}
+		lines[k.Value] = k.Line
 		s := p.store(v, field)
 		s.Name = k.Value
 		cfg.Stores[k.Value] = s

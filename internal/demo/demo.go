@@ -28,7 +28,8 @@ type Options struct {
 	// it is emptied first if it holds an earlier demo, and refused if it
 	// holds anything else.
 	Dir string
-	// Objects is the number of objects migrated (at least 40).
+	// Objects is the number of objects migrated: 0 means DefaultObjects;
+	// fewer than MinObjects is refused.
 	Objects int
 	// Out receives what the demo says it does.
 	Out io.Writer
@@ -37,7 +38,21 @@ type Options struct {
 	ToolVersion string
 	// Now is the clock of the first run; the second runs a day later.
 	Now time.Time
+	// Command is how the user runs parityproof ("parityproof", "go run
+	// ./cmd/parityproof"), for the follow-up commands the demo prints;
+	// "" means parityproof.
+	Command string
 }
+
+// MinObjects is the fewest objects the demo's planted faults need;
+// DefaultObjects is how many it migrates unless told.
+const (
+	MinObjects     = 50
+	DefaultObjects = 200
+)
+
+// ClockNote is what the demo's run records and reports say of its clock.
+const ClockNote = "simulated by parityproof demo: the first run is stamped with the time the demo started, the second with the same time a day later, and each run's steps all with its own start time, so start and finish are equal"
 
 // Result is what the demo produced.
 type Result struct {
@@ -50,8 +65,14 @@ const marker = ".parityproof-demo"
 
 // Run runs the demo.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	if o.Objects < 40 {
-		o.Objects = 40
+	switch {
+	case o.Objects == 0:
+		o.Objects = DefaultObjects
+	case o.Objects < MinObjects:
+		return nil, fmt.Errorf("the demo needs at least %d objects for its planted faults, not %d", MinObjects, o.Objects)
+	}
+	if o.Command == "" {
+		o.Command = "parityproof"
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -88,7 +109,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{Config: cfgPath}
 	runOnce := func(at time.Time) error {
-		r, err := run.Open(ctx, run.Options{Config: cfg, Now: func() time.Time { return at }, Logger: o.Logger, ToolVersion: o.ToolVersion})
+		r, err := run.Open(ctx, run.Options{Config: cfg, Now: func() time.Time { return at }, ClockNote: ClockNote, Logger: o.Logger, ToolVersion: o.ToolVersion})
 		if err != nil {
 			return err
 		}
@@ -120,8 +141,28 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return res, err
 	}
 	last := res.Runs[len(res.Runs)-1].Published
-	fmt.Fprintf(o.Out, "\nconfiguration: %s\nreport: %s\ncheck it: %s\n", cfgPath, strings.TrimPrefix(last.HTMLURL, "file://"), report.AttestCommand(strings.TrimPrefix(last.ReportURL, "file://")))
+	fmt.Fprintf(o.Out, "\nconfiguration: %s\nreport: %s\n(the runs' clock is simulated: the second run is dated a day after the first)\n\n", cfgPath, strings.TrimPrefix(last.HTMLURL, "file://"))
+	fmt.Fprint(o.Out, plan.nextSteps(o.Command, dir, cfgPath, strings.TrimPrefix(last.ReportURL, "file://")))
 	return res, nil
+}
+
+// nextSteps are the commands to try after the demo, each runnable as
+// printed: check the report, certify a data subject whose deletion holds
+// and one whose does not, explain an exception, rebuild the report.
+func (p *plan) nextSteps(program, dir, cfgPath, reportPath string) string {
+	q := report.ShellQuote
+	cfg := "--config " + q(cfgPath)
+	clean, dirty := p.cleanSubject(), p.dirtySubject()
+	var b strings.Builder
+	fmt.Fprintf(&b, "next (each command runs as printed):\n")
+	fmt.Fprintf(&b, "  check the report's digests and counts:\n    %s\n", report.AttestCommandFor(program, reportPath))
+	fmt.Fprintf(&b, "  certify the deletion of user %s's backups (certified):\n    %s certify %s --prefix %s --out %s\n",
+		strings.TrimSuffix(clean, "/"), program, cfg, q(clean), q(filepath.Join(dir, "certificates", strings.TrimSuffix(clean, "/"))))
+	fmt.Fprintf(&b, "  and of user %s's (not certified, and why):\n    %s certify %s --prefix %s --out %s\n",
+		strings.TrimSuffix(dirty, "/"), program, cfg, q(dirty), q(filepath.Join(dir, "certificates", strings.TrimSuffix(dirty, "/"))))
+	fmt.Fprintf(&b, "  explain one exception across both runs:\n    %s explain %s %s\n", program, cfg, q(p.targetLost))
+	fmt.Fprintf(&b, "  rebuild the newest report from its ledger:\n    %s report %s\n", program, cfg)
+	return b.String()
 }
 
 func counts(r *report.Report) string {

@@ -108,6 +108,11 @@ func (p *plan) seed(ctx context.Context, w *world) error {
 	return nil
 }
 
+// cleanSubject is a user (key prefix) all of whose backups were deleted
+// with parity proven; dirtySubject one whose deletion went wrong.
+func (p *plan) cleanSubject() string { return p.keys[len(p.keys)-1][:6] }
+func (p *plan) dirtySubject() string { return p.keys[0][:6] }
+
 func (p *plan) describeFaults() string {
 	return fmt.Sprintf(`  %s never migrated (missing)
   %s truncated in OCI, %s corrupted in OCI (mismatch)

@@ -35,6 +35,8 @@ var rules = []rule{
 		Deny: []string{"internal/run", "internal/verify", "internal/report", "internal/config", "internal/state", "internal/storage"}},
 	{Name: "the report reads the state, never the orchestrator", From: "internal/report",
 		Deny: []string{"internal/run", "internal/verify"}},
+	{Name: "certificates read the state, never the orchestrator or the verifier", From: "internal/certify",
+		Deny: []string{"internal/run", "internal/verify"}},
 	{Name: "the verifier knows nothing of who calls it or of reports", From: "internal/verify",
 		Deny: []string{"internal/run", "internal/report"}},
 	{Name: "the state layout knows nothing of runs or reports", From: "internal/state",

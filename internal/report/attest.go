@@ -313,16 +313,16 @@ func decodeReport(raw []byte) (*Report, error) {
 		Schema string `json:"schema"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, fmt.Errorf("not a parityproof report (not JSON: %v)", err)
+		return nil, fmt.Errorf("not JSON (%v)", err)
 	}
 	if probe.Schema != Schema {
-		return nil, fmt.Errorf("not a parityproof report (schema %q, want %q)", probe.Schema, Schema)
+		return nil, fmt.Errorf("its schema is %q, not %q", probe.Schema, Schema)
 	}
 	var rep Report
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {
-		return nil, fmt.Errorf("not a parityproof report: %w", err)
+		return nil, err
 	}
 	return &rep, nil
 }

@@ -15,10 +15,6 @@ import (
 	"github.com/parityproof/parityproof/internal/testenv/chromium"
 )
 
-// screenshotPath is where -update keeps the demo report's screenshot, for
-// the README and docs/report.md.
-const screenshotPath = "../../docs/report-screenshot.png"
-
 // publishedDemo runs the demo's life cycle into local folders and returns
 // its last report and where it was published.
 func publishedDemo(t *testing.T) (*Report, Published) {
@@ -44,7 +40,8 @@ func publishedDemo(t *testing.T) (*Report, Published) {
 // report.html, opened in headless Chromium, runs without a console
 // message (no script error, nothing the Content Security Policy had to
 // block), shows every section, and its script adds the exceptions
-// table's controls. The screenshot is kept in docs/ with -update.
+// table's controls. (The README's screenshot is the demo's report's, from
+// TestDemoReportInChromium and scripts/screenshot.)
 func TestHTMLInChromium(t *testing.T) {
 	exe := chromium.Require(t)
 	rep, pub := publishedDemo(t)
@@ -75,11 +72,6 @@ func TestHTMLInChromium(t *testing.T) {
 	if got := img.Bounds().Size(); got.X != 1200 || got.Y != 1800 {
 		t.Errorf("screenshot of %v, want 1200x1800", got)
 	}
-	if *update {
-		if err := os.WriteFile(screenshotPath, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // A link can carry a view of the exceptions: filtered by text and sorted
@@ -96,11 +88,8 @@ func TestHTMLFiltersAndSortsFromTheLink(t *testing.T) {
 	}
 	d := parseDoc(t, []byte(page.DOM))
 	var shown, hidden []string
-	for _, tr := range d.all(func(n *html.Node) bool {
-		_, ok := attr(n, "data-verdict")
-		return n.Data == "tr" && inExceptions(n) && ok
-	}) {
-		key := text(children(tr, "td")[3])
+	for _, tr := range exceptionRows(d) {
+		key := exceptionCells(tr)[3]
 		if _, ok := attr(tr, "hidden"); ok {
 			hidden = append(hidden, key)
 		} else {

@@ -46,9 +46,9 @@ func evidenceMeaning(e ledger.Evidence) string {
 	case ledger.EvidenceAsserted:
 		return "A checksum a migration tool wrote into the object's metadata: shown, but proof only where the policy accepts it."
 	case ledger.EvidenceSize:
-		return "Only the sizes were compared: never proof."
+		return "The sizes differ: that alone proves the copies differ (mismatch). Equal sizes never prove parity."
 	case ledger.EvidenceNone:
-		return "Nothing was compared, as for a key with a copy missing."
+		return "Nothing could be compared: a copy was missing or gone, or no checksum was comparable."
 	}
 	name := strings.ToUpper(string(e))
 	if rest, ok := strings.CutPrefix(string(e), "multipart_"); ok {

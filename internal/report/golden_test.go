@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata (and docs/report-screenshot.png) from this run")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata from this run")
 
 // stableIDs replaces the random suffixes of the demo's run ids, the only
 // part of its reports that differs between two runs of the test.

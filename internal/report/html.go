@@ -37,6 +37,11 @@ type page struct {
 	CSS           template.CSS
 	Script        template.JS
 	CSP           string
+	// Hatches are the fill patterns of the critical verdicts, so that
+	// charts do not tell them by color alone.
+	Hatches []hatch
+	// PrintStatus heads every printed page.
+	PrintStatus string
 }
 
 type htmlPair struct {
@@ -52,6 +57,8 @@ type htmlPair struct {
 	BurnObjects   chart
 	BurnBytes     chart
 	Burn          []burnRow
+	// Reconcile says how this run's burn-down adds up to the statement.
+	Reconcile *reconcile
 }
 
 type verdictRow struct {
@@ -61,6 +68,7 @@ type verdictRow struct {
 	Bytes    int64
 	Share    string
 	Color    string
+	Hatched  bool
 	Meaning  string
 }
 
@@ -71,9 +79,15 @@ type burnRow struct {
 	// run.
 	Report                     string
 	Remaining, Unsafe, Deleted Amount
+	// Blocking are the keys that stand in the way of the attestation:
+	// Remaining and Unsafe together.
+	Blocking int64
 }
 
-type legendItem struct{ Name, Color string }
+type legendItem struct {
+	Name, Color string
+	Hatched     bool
+}
 
 // The page's assets, read once: its template, style sheet and script, and
 // the Content Security Policy that lets that script alone run and nothing
@@ -88,7 +102,14 @@ var (
 		"rank":      severityRank,
 		"hasPrefix": strings.HasPrefix,
 		"kind":      storeKind,
-		"legacyOf":  func(x Exception) []ExceptionStore { return storesOf(x, string(ledger.Legacy)) },
+		"wbr":       breakAtUnderscores,
+		"action": func(v ledger.Verdict) *Action {
+			if a, ok := ActionFor(v); ok {
+				return &a
+			}
+			return nil
+		},
+		"legacyOf": func(x Exception) []ExceptionStore { return storesOf(x, string(ledger.Legacy)) },
 		"targetOf": func(x Exception) *ExceptionStore {
 			if s := storesOf(x, string(ledger.Target)); len(s) > 0 {
 				return &s[0]
@@ -151,10 +172,12 @@ func (r *Report) HTML(pub Published) ([]byte, error) {
 	p := page{
 		R: r, Links: pub, AttestCmd: AttestCommand(pub.ReportURL),
 		ScopeChanged: r.Scope.ConfigDigest != "" && r.Scope.ConfigDigest != r.ConfigDigest,
-		Duration:     r.FinishedAt.Sub(r.StartedAt).Round(time.Second).String(),
+		Duration:     durationText(r),
 		CSS:          template.CSS(pageCSS),
 		Script:       template.JS(pageScript),
 		CSP:          pageCSP,
+		Hatches:      hatches(),
+		PrintStatus:  r.Headline(),
 	}
 	switch {
 	case r.Critical() > 0:
@@ -165,10 +188,10 @@ func (r *Report) HTML(pub Published) ([]byte, error) {
 		p.HeadlineClass = "ok"
 	}
 	for _, s := range burnSeries {
-		p.BurnLegend = append(p.BurnLegend, legendItem{s.name, s.color})
+		p.BurnLegend = append(p.BurnLegend, legendItem{s.name, s.color, s.hatched})
 	}
 	for _, v := range ledger.Verdicts {
-		p.Glossary = append(p.Glossary, verdictRow{Verdict: v, Severity: v.Severity(), Color: verdictColor[v], Meaning: verdictMeaning[v]})
+		p.Glossary = append(p.Glossary, verdictRow{Verdict: v, Severity: v.Severity(), Color: verdictColor[v], Hatched: hatched(v), Meaning: verdictMeaning[v]})
 	}
 	for i := range r.Pairs {
 		p.Pairs = append(p.Pairs, htmlPairOf(r, &r.Pairs[i]))
@@ -193,7 +216,7 @@ func htmlPairOf(r *Report, pr *PairReport) htmlPair {
 	for _, v := range ledger.Verdicts {
 		hp.Rows = append(hp.Rows, verdictRow{
 			Verdict: v, Severity: v.Severity(), Keys: pr.Verdicts[v], Bytes: pr.Bytes[v],
-			Share: percent(pr.Verdicts[v], pr.Objects), Color: verdictColor[v], Meaning: verdictMeaning[v],
+			Share: percent(pr.Verdicts[v], pr.Objects), Color: verdictColor[v], Hatched: hatched(v), Meaning: verdictMeaning[v],
 		})
 	}
 	hp.VerdictChart = verdictChart(pr)
@@ -208,9 +231,11 @@ func htmlPairOf(r *Report, pr *PairReport) htmlPair {
 		for _, pp := range pt.Pairs {
 			if pp.Name == pr.Name {
 				row.Remaining, row.Unsafe, row.Deleted = pp.Remaining, pp.Unsafe, pp.Deleted
+				row.Blocking = pp.Remaining.Objects + pp.Unsafe.Objects
 			}
 		}
 		hp.Burn = append(hp.Burn, row)
 	}
+	hp.Reconcile = reconcileOf(pr, r.Complete)
 	return hp
 }

@@ -34,6 +34,9 @@ type Report struct {
 	Complete      bool      `json:"complete"`
 	ConfigDigest  string    `json:"config_digest"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
+	// Clock says how the run's clock was not the wall clock (the demo's
+	// simulated days), as its record says; empty for a real run.
+	Clock string `json:"clock,omitempty"`
 	// RanBy is who began the run, as its record says, where known.
 	RanBy *state.Identity `json:"ran_by,omitempty"`
 	// Rebased is set when the run did not continue the previous run's
@@ -174,6 +177,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 		Complete:      true,
 		ConfigDigest:  rec.ConfigDigest,
 		PreviousRunID: rec.PreviousRunID,
+		Clock:         rec.Clock,
 		RanBy:         rec.RanBy,
 		Rebased:       rec.Rebased,
 		Ledger: LedgerRef{Manifest: st.ManifestURL(runID), SHA256: digest,

@@ -14,10 +14,17 @@ const summaryExceptions = 10
 // AttestCommand is the command that checks a report's digests and counts,
 // with the report's location quoted for a POSIX shell where it needs it.
 func AttestCommand(reportURL string) string {
-	return "parityproof attest verify " + shellQuote(reportURL)
+	return AttestCommandFor("parityproof", reportURL)
 }
 
-func shellQuote(s string) string {
+// AttestCommandFor is AttestCommand with another way of running
+// parityproof, such as "go run ./cmd/parityproof".
+func AttestCommandFor(program, reportURL string) string {
+	return program + " attest verify " + ShellQuote(reportURL)
+}
+
+// ShellQuote quotes s for a POSIX shell where it needs it.
+func ShellQuote(s string) string {
 	safe := s != ""
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-~", r)) {
@@ -96,20 +103,45 @@ func (r *Report) Summary(pub Published) []byte {
 			fmt.Fprintf(&b, "- and %d more in exceptions.csv\n", more)
 		}
 		b.WriteString("\n")
+		b.WriteString(summaryActions(r))
 	}
 	fmt.Fprintf(&b, "Run %s, %s to %s, parityproof %s", r.RunID, r.StartedAt.UTC().Format(timeFormat), r.FinishedAt.UTC().Format(timeFormat), r.ToolVersion)
 	if who := r.RanBy.String(); who != "" {
 		fmt.Fprintf(&b, ", run by %s", who)
 	}
 	fmt.Fprintf(&b, ". Configuration SHA-256 `%s`.\n\n", r.ConfigDigest)
+	if r.Clock != "" {
+		fmt.Fprintf(&b, "The run's clock is %s.\n\n", mdEscape(r.Clock))
+	}
 	if pub.HTMLURL != "" {
 		fmt.Fprintf(&b, "Report: %s  \nreport.json: %s  \nexceptions.csv: %s\n\n", pub.HTMLURL, pub.ReportURL, pub.CSVURL)
 	}
-	fmt.Fprintf(&b, "Evidence: manifest %s, SHA-256 `%s`. Check the digests and every count with:\n\n    %s\n", r.Ledger.Manifest, r.Ledger.SHA256, AttestCommand(pub.ReportURL))
+	fmt.Fprintf(&b, "Evidence: manifest %s, SHA-256 `%s`. Check the digests and every count with:\n\n    %s\n\n(In a checkout of parityproof's source without the command installed: `go run ./cmd/parityproof attest verify …`.)\n", r.Ledger.Manifest, r.Ledger.SHA256, AttestCommand(pub.ReportURL))
 	return []byte(b.String())
 }
 
 const timeFormat = "2006-01-02 15:04:05Z"
+
+// summaryActions says what to do about each exception verdict the run
+// found, worst first: who acts, what they do, when it clears.
+func summaryActions(r *Report) string {
+	var b strings.Builder
+	b.WriteString("What to do, worst first:\n\n")
+	for _, rs := range reasons {
+		v := rs.verdict
+		n := r.Totals.Verdicts[v]
+		a, ok := ActionFor(v)
+		if n == 0 || !ok || !v.IsException() {
+			continue
+		}
+		sev := ""
+		if v.Severity() == ledger.Critical {
+			sev = ", critical"
+		}
+		fmt.Fprintf(&b, "- **%s** (%s%s). Who: %s Do: %s Clears: %s\n", v, formatCount(n), sev, mdEscape(a.Who), mdEscape(a.Check), mdEscape(a.Clears))
+	}
+	return b.String() + "\n"
+}
 
 // byteTotal sums a verdict's bytes over the pairs.
 func byteTotal(r *Report, v ledger.Verdict) int64 {

@@ -75,7 +75,7 @@ func verdictChart(p *PairReport) chart {
 				continue
 			}
 			w := math.Max(2, width*float64(n)/float64(total))
-			c.Bars = append(c.Bars, bar{X: x, Y: y, W: w, H: rowH, Fill: verdictColor[v],
+			c.Bars = append(c.Bars, bar{X: x, Y: y, W: w, H: rowH, Fill: fillOf(v),
 				Title: fmt.Sprintf("%s: %s %s (%s)", v, row.format(n), row.name, percent(n, total))})
 			if text := row.format(n); w > float64(8*len(text)+8) {
 				c.Labels = append(c.Labels, label{X: x + w/2, Y: y + rowH/2 + 5, Text: text, Anchor: "middle", Light: v != ledger.Unproven && v != ledger.Extra})
@@ -120,6 +120,7 @@ type evidenceRow struct {
 	Kind    ledger.Evidence
 	Keys    int64
 	Strong  bool
+	Proves  string
 	Meaning string
 }
 
@@ -127,7 +128,7 @@ func evidenceRows(p *PairReport) []evidenceRow {
 	var rows []evidenceRow
 	for e, n := range p.Evidence {
 		if n > 0 {
-			rows = append(rows, evidenceRow{Kind: e, Keys: n, Strong: e.Strong(), Meaning: evidenceMeaning(e)})
+			rows = append(rows, evidenceRow{Kind: e, Keys: n, Strong: e.Strong(), Proves: evidenceProves(e), Meaning: evidenceMeaning(e)})
 		}
 	}
 	slices.SortFunc(rows, func(a, b evidenceRow) int {
@@ -142,11 +143,12 @@ func evidenceRows(p *PairReport) []evidenceRow {
 // burnSeries are the burn-down's stacked amounts, bottom first.
 var burnSeries = []struct {
 	name, color string
+	hatched     bool
 	of          func(PairProgress) Amount
 }{
-	{"legacy remaining", "#ef6c00", func(p PairProgress) Amount { return p.Remaining }},
-	{"gone unsafely (critical)", "#b71c1c", func(p PairProgress) Amount { return p.Unsafe }},
-	{"deleted with parity proven", "#2e7d32", func(p PairProgress) Amount { return p.Deleted }},
+	{"legacy remaining", "#ef6c00", false, func(p PairProgress) Amount { return p.Remaining }},
+	{"gone unsafely (critical)", verdictColor[ledger.DeletedUnverified], true, func(p PairProgress) Amount { return p.Unsafe }},
+	{"deleted with parity proven", "#2e7d32", false, func(p PairProgress) Amount { return p.Deleted }},
 }
 
 // burnChart draws one pair's burn-down across runs: a column per run,
@@ -209,7 +211,11 @@ func burnChart(pair string, points []HistoryPoint, bytes bool) chart {
 			}
 			bh := plotH * float64(v) / float64(scale)
 			y -= bh
-			c.Bars = append(c.Bars, bar{X: x, Y: y, W: colW, H: bh, Fill: s.color,
+			fill := s.color
+			if s.hatched {
+				fill = "url(#" + hatchID(ledger.DeletedUnverified) + ")"
+			}
+			c.Bars = append(c.Bars, bar{X: x, Y: y, W: colW, H: bh, Fill: fill,
 				Title: fmt.Sprintf("run %s: %s %s", pt.RunID, format(v), s.name)})
 		}
 		if i%every == 0 || i == n-1 {

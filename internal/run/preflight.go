@@ -61,14 +61,25 @@ func (e *PreflightError) Error() string {
 	var b strings.Builder
 	if len(e.Problems) == 1 {
 		b.WriteString("the preflight found a problem; nothing was begun: ")
-		fmt.Fprintf(&b, "%s: %v", e.Problems[0].Subject, e.Problems[0].Err)
+		b.WriteString(e.Problems[0].Describe())
 		return b.String()
 	}
 	fmt.Fprintf(&b, "the preflight found %d problems; nothing was begun:", len(e.Problems))
 	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "\n  - %s: %v", p.Subject, p.Err)
+		fmt.Fprintf(&b, "\n  - %s", p.Describe())
 	}
 	return b.String()
+}
+
+// Describe says what the problem is in one line, naming what was checked
+// unless the error already does.
+func (c Check) Describe() string {
+	msg := c.Err.Error()
+	name := strings.TrimPrefix(c.Subject, "store ")
+	if strings.HasPrefix(c.Subject, "store ") && (strings.Contains(msg, "store "+name+" ") || strings.Contains(msg, `store "`+name+`"`)) {
+		return msg
+	}
+	return c.Subject + ": " + msg
 }
 
 // Unwrap returns the problems' errors.

@@ -39,6 +39,9 @@ type Options struct {
 	Logger      *slog.Logger
 	Progress    verify.Progress
 	ToolVersion string
+	// ClockNote says how Now is not the wall clock (the demo's simulated
+	// days), for the records and reports of the runs begun.
+	ClockNote string
 	// Identify says who begins a new run, for its record; nil looks it up
 	// with Identify and IdentifyOptionsFor the configuration.
 	Identify func(ctx context.Context) *state.Identity
@@ -141,17 +144,17 @@ func Open(ctx context.Context, o Options) (*Runner, error) {
 	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, state: state.New(o.State), reports: o.Reports}
 	r.verify = verify.New(verify.Options{
 		Config: o.Config, Open: o.Stores, State: r.state, Now: o.Now, Logger: o.Logger,
-		Progress: o.Progress, ToolVersion: o.ToolVersion, RanBy: r.identify,
+		Progress: o.Progress, ToolVersion: o.ToolVersion, ClockNote: o.ClockNote, RanBy: r.identify,
 		ShardLease: r.shardLease,
 	})
 	return r, nil
 }
 
-// Reports returns the reports location.
-func (r *Runner) Reports() storage.Store { return r.reports }
-
 // State returns the run's state location.
 func (r *Runner) State() *state.State { return r.state }
+
+// Reports returns the reports location.
+func (r *Runner) Reports() storage.Store { return r.reports }
 
 // identify says who begins a run.
 func (r *Runner) identify(ctx context.Context) *state.Identity {
@@ -172,6 +175,13 @@ var ErrConfigChanged = verify.ErrConfigChanged
 // ErrIncomplete wraps the errors of a run that could not complete: it
 // stays resumable.
 var ErrIncomplete = errors.New("the run could not complete")
+
+// incomplete is an error that says the run could not complete, marked
+// ErrIncomplete without saying it twice.
+type incomplete struct{ err error }
+
+func (e incomplete) Error() string   { return e.err.Error() }
+func (e incomplete) Unwrap() []error { return []error{ErrIncomplete, e.err} }
 
 // StartOptions say how Begin and Execute start.
 type StartOptions struct {
@@ -260,7 +270,7 @@ func (r *Runner) ExecuteWith(ctx context.Context, o StartOptions) (*verify.Resul
 		if lerr := r.held(); lerr != nil {
 			err = errors.Join(err, lerr)
 		}
-		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+		return nil, incomplete{err} // it says the run could not complete
 	}
 	if err := r.held(); err != nil {
 		return nil, fmt.Errorf("%w: finishing run %s: %w", ErrIncomplete, rec.RunID, err)

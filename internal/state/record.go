@@ -32,6 +32,9 @@ type Record struct {
 	ConfigDigest  string    `json:"config_digest"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
 	ToolVersion   string    `json:"tool_version"`
+	// Clock says how the run's clock was not the wall clock, as the
+	// demo's is simulated; empty for a real run.
+	Clock string `json:"clock,omitempty"`
 	// RanBy is who began the run: the identities its clouds know the
 	// caller by. The report names it, whoever builds the report.
 	RanBy *Identity `json:"ran_by,omitempty"`

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +55,9 @@ type Options struct {
 	Logger      *slog.Logger
 	Progress    Progress
 	ToolVersion string
+	// ClockNote, when the clock is not the wall clock (the demo's), says
+	// so; it goes into the records of the runs begun.
+	ClockNote string
 	// RanBy says who runs a new run, for its record; nil records nobody.
 	// It is asked only when a run begins.
 	RanBy func(ctx context.Context) *state.Identity
@@ -176,6 +180,7 @@ func (r *Verifier) BeginWith(ctx context.Context, o BeginOptions) (*state.Record
 		StartedAt:    now,
 		ConfigDigest: r.cfg.Digest,
 		ToolVersion:  r.opts.ToolVersion,
+		Clock:        r.opts.ClockNote,
 	}
 	if r.opts.RanBy != nil {
 		rec.RanBy = r.opts.RanBy(ctx)
@@ -299,6 +304,9 @@ func (r *Verifier) openStore(ctx context.Context, name string) (inventory.Store,
 	}
 	s, err := r.opts.Open(ctx, sc, r.cfg.Run.PageSize)
 	if err != nil {
+		if strings.Contains(err.Error(), name) {
+			return nil, err // the backends' errors name the store already
+		}
 		return nil, fmt.Errorf("opening store %s: %w", name, err)
 	}
 	r.stores[name] = s

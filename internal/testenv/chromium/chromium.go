@@ -25,6 +25,10 @@ import (
 // InstallHint says how to install the browser the tests use.
 const InstallHint = "apt-get install -y chromium (or run scripts/ci-chromium as root)"
 
+// PopplerHint says how to install pdftoppm, which renders printed pages as
+// PNGs.
+const PopplerHint = "apt-get install -y poppler-utils (or run scripts/ci-chromium as root)"
+
 // ErrNotInstalled is wrapped by Find when no browser is found.
 var ErrNotInstalled = errors.New("chromium is not installed")
 

@@ -1,6 +1,7 @@
 package chromium
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -47,5 +48,65 @@ func TestOpenReportsDOMAndConsole(t *testing.T) {
 	}
 	if st, err := os.Stat(shot); err != nil || st.Size() == 0 {
 		t.Errorf("screenshot: %v", err)
+	}
+}
+
+// A session loads a page at a viewport's size, evaluates script in it,
+// collects its console messages (a script's, an uncaught error and a load
+// its Content Security Policy blocked), emulates print media, and takes
+// screenshots and PDFs.
+func TestSession(t *testing.T) {
+	exe := Require(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "p.html")
+	os.WriteFile(page, []byte(`<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'">`+
+		`<style>@media print { #s { display: none } }</style></head><body><p id="s">screen only</p><p id="x">before</p><img src="https://example.invalid/x.png">`+
+		`<script>document.getElementById("x").textContent = "after"; console.error("planted"); undefinedFunction();</script></body></html>`), 0o644)
+	ctx := context.Background()
+	s, err := Start(ctx, exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Load(ctx, "file://"+page, Viewport{Width: 420, Height: 300}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Text  string `json:"text"`
+		Width int    `json:"width"`
+	}
+	if err := s.Eval(ctx, `({text: document.getElementById("x").textContent, width: window.innerWidth})`, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Text != "after" || got.Width != 420 {
+		t.Errorf("the page reads %+v, want after at 420 px", got)
+	}
+	var texts []string
+	for _, m := range s.Console() {
+		texts = append(texts, m.Text)
+	}
+	joined := strings.Join(texts, "\n")
+	for _, want := range []string{"error: planted", "undefinedFunction", "Content Security Policy"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("console lacks %q:\n%s", want, joined)
+		}
+	}
+	if err := s.EmulatePrint(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	var display string
+	if err := s.Eval(ctx, `getComputedStyle(document.getElementById("s")).display`, &display); err != nil || display != "none" {
+		t.Errorf("print media: #s displays %q (%v), want none", display, err)
+	}
+	if err := s.EmulatePrint(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	png, err := s.Screenshot(ctx, 0)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Errorf("screenshot: %v, %d bytes", err, len(png))
+	}
+	pdf, err := s.PrintPDF(ctx)
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Errorf("PDF: %v, %d bytes", err, len(pdf))
 	}
 }

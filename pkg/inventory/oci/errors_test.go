@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,4 +130,57 @@ func TestPKCS8KeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.store(t, func(c *oci.Config) { c.ConfigFile, c.Profile = configFile, "" })
+}
+
+// An error a user can act on is one line naming the store, what to check,
+// and the service's code and request id: none of the SDK's boilerplate.
+func TestErrorsAreOneLineWithAHint(t *testing.T) {
+	f := newFixture(t, false)
+	closed := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return "http://" + addr
+	}()
+	tests := []struct {
+		name   string
+		change func(*oci.Config)
+		want   error
+		says   []string
+	}{
+		{"BucketNotFound", func(c *oci.Config) { c.Bucket = "no-such-bucket" }, oci.ErrBucketNotFound,
+			[]string{`OCI store "oci-us": reading the bucket: bucket not found, or not authorized to read it: bucket "no-such-bucket" in namespace`, "check the store's bucket, namespace and region", "404 BucketNotFound", "opc-request-id"}},
+		{"NamespaceNotFound", func(c *oci.Config) { c.Namespace = "elsewhere" }, oci.ErrNamespaceNotFound,
+			[]string{`OCI store "oci-us": reading the bucket: namespace not found, or not authorized to read it: namespace "elsewhere"`, "check the store's namespace", "404 NamespaceNotFound"}},
+		{"Unreachable", func(c *oci.Config) { c.Endpoint, c.DisableRetries = closed, true }, oci.ErrUnreachable,
+			[]string{`OCI store "oci-us": reading the bucket: endpoint unreachable: cannot connect to ` + closed + `; check the store's endpoint and region, and the network`, "connection refused"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := f.cfg
+			tt.change(&cfg)
+			_, err := oci.New(context.Background(), cfg)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.want)
+			}
+			msg := err.Error()
+			for _, s := range tt.says {
+				if !strings.Contains(msg, s) {
+					t.Errorf("error %q does not say %q", msg, s)
+				}
+			}
+			for _, s := range []string{"\n", "Oracle support", "Troubleshooting", "Client Version"} {
+				if strings.Contains(msg, s) {
+					t.Errorf("error holds %q: %q", s, msg)
+				}
+			}
+			var se common.ServiceError
+			if tt.want != oci.ErrUnreachable && !errors.As(err, &se) {
+				t.Errorf("the SDK's service error is not in the chain of %v", err)
+			}
+		})
+	}
 }

@@ -149,7 +149,8 @@ func (s *Store) notFound(ctx context.Context, op, key string, err error) error {
 	_, berr := s.client.HeadBucket(ctx, objectstorage.HeadBucketRequest{NamespaceName: &s.namespace, BucketName: &s.bucket})
 	if berr != nil {
 		if se, ok := common.IsServiceError(berr); ok && se.GetHTTPStatusCode() == http.StatusNotFound {
-			return fmt.Errorf("OCI store %q: %s %q: bucket %q in namespace %q: %w: %w", s.name, op, key, s.bucket, s.namespace, ErrBucketNotFound, berr)
+			return &StoreError{Store: s.name, Doing: fmt.Sprintf("%s %q", op, key), Kind: ErrBucketNotFound, Err: berr,
+				Detail: fmt.Sprintf("bucket %q in namespace %q at %s is gone; check the store's bucket, namespace and region", s.bucket, s.namespace, s.endpoint())}
 		}
 		return s.fail(fmt.Sprintf("%s %q: checking the bucket after a 404", op, key), berr)
 	}
@@ -197,28 +198,4 @@ func (s *Store) Open(ctx context.Context, key string, r inventory.ByteRange) (io
 		return nil, s.fail(fmt.Sprintf("open %q", key), err)
 	}
 	return resp.Content, nil
-}
-
-// fail wraps an error of doing what, naming the store and, for the errors a
-// user can act on, saying what to check.
-func (s *Store) fail(what string, err error) error {
-	prefix := fmt.Sprintf("OCI store %q: %s", s.name, what)
-	if cerr := ociclient.ContextError(err); cerr != nil {
-		return fmt.Errorf("%s: %w", prefix, cerr)
-	}
-	se, ok := common.IsServiceError(err)
-	if !ok {
-		return fmt.Errorf("%s: %w", prefix, err)
-	}
-	switch status, code := se.GetHTTPStatusCode(), se.GetCode(); {
-	case status == http.StatusNotFound && code == "BucketNotFound":
-		return fmt.Errorf("%s: bucket %q in namespace %q: %w: %w", prefix, s.bucket, s.namespace, ErrBucketNotFound, err)
-	case status == http.StatusNotFound && code == "NamespaceNotFound":
-		return fmt.Errorf("%s: namespace %q: %w: %w", prefix, s.namespace, ErrNamespaceNotFound, err)
-	case status == http.StatusUnauthorized:
-		return fmt.Errorf("%s: %w: OCI rejected the request signature; check the user, tenancy, fingerprint and key file of the profile, and the clock: %w", prefix, ErrNotAuthorized, err)
-	case status == http.StatusForbidden:
-		return fmt.Errorf("%s: %w: the policies do not allow this request on bucket %q: %w", prefix, ErrNotAuthorized, s.bucket, err)
-	}
-	return fmt.Errorf("%s: %w", prefix, err)
 }

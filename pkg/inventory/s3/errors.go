@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -33,7 +34,8 @@ type StoreError struct {
 	// Store and Bucket name the store.
 	Store, Bucket string
 	// Kind is ErrBucketNotFound, ErrAccessDenied, ErrWrongRegion or
-	// ErrUnreachable.
+	// ErrUnreachable, or nil for an error of the service that none of
+	// them describes.
 	Kind error
 	// Detail says what happened and what to do.
 	Detail string
@@ -45,11 +47,59 @@ type StoreError struct {
 }
 
 func (e *StoreError) Error() string {
-	return fmt.Sprintf("store %s (bucket %q): %v: %s: %v", e.Store, e.Bucket, e.Kind, e.Detail, e.Err)
+	if e.Kind == nil {
+		return fmt.Sprintf("store %s (bucket %q): %s (%s)", e.Store, e.Bucket, e.Detail, briefCause(e.Err))
+	}
+	msg := fmt.Sprintf("store %s (bucket %q): %v: %s", e.Store, e.Bucket, e.Kind, e.Detail)
+	if c := briefCause(e.Err); c != "" {
+		msg += " (" + c + ")"
+	}
+	return msg
+}
+
+// briefCause says in a few words what the SDK's error was — the
+// operation, then the service's code, message and request id, or the
+// network error — without the SDK's chain of wrappers.
+func briefCause(err error) string {
+	if err == nil {
+		return ""
+	}
+	var parts []string
+	var opErr *smithy.OperationError
+	if errors.As(err, &opErr) {
+		parts = append(parts, opErr.OperationName)
+	}
+	var apiErr smithy.APIError
+	var netErr *net.OpError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &apiErr):
+		s := apiErr.ErrorCode()
+		if m := apiErr.ErrorMessage(); m != "" {
+			s += ": " + m
+		}
+		var re interface{ ServiceRequestID() string }
+		if errors.As(err, &re) && re.ServiceRequestID() != "" {
+			s += "; request id " + re.ServiceRequestID()
+		}
+		parts = append(parts, s)
+	case errors.As(err, &netErr):
+		parts = append(parts, netErr.Error())
+	case errors.As(err, &dnsErr):
+		parts = append(parts, dnsErr.Error())
+	default:
+		parts = append(parts, err.Error())
+	}
+	return strings.Join(parts, ": ")
 }
 
 // Unwrap returns the kind and the underlying error.
-func (e *StoreError) Unwrap() []error { return []error{e.Kind, e.Err} }
+func (e *StoreError) Unwrap() []error {
+	if e.Kind == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Kind, e.Err}
+}
 
 // expectingRE finds the region S3 names in an AuthorizationHeaderMalformed
 // message ("the region 'us-east-1' is wrong; expecting 'ap-southeast-1'").
@@ -111,6 +161,10 @@ func (s *Store) classify(err error) error {
 	case isUnreachable(err):
 		se.Kind = ErrUnreachable
 		se.Detail = fmt.Sprintf("cannot connect to %s; check the endpoint and the network", s.endpointName())
+	case apiErr != nil:
+		// An answer of the service none of the kinds describes: said in
+		// one line, without the SDK's chain of wrappers.
+		se.Detail = fmt.Sprintf("%s answered %d %s", s.endpointName(), status, code)
 	default:
 		return err
 	}

@@ -40,6 +40,12 @@ func checkStoreError(t *testing.T, err, kind error, words ...string) *s3store.St
 			t.Errorf("error %q does not say %q", err, w)
 		}
 	}
+	// One line, without the SDK's chain of wrappers.
+	for _, w := range []string{"\n", "https response error", "operation error", "RequestID: ,"} {
+		if strings.Contains(err.Error(), w) {
+			t.Errorf("error %q holds %q", err, w)
+		}
+	}
 	return se
 }
 

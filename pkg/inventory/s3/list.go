@@ -127,7 +127,13 @@ func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
 }
 
 func (l *listing) fail(err error) error {
-	l.err = fmt.Errorf("listing %s from %q: %w", l.store, l.start, err)
+	var se *StoreError
+	if errors.As(err, &se) {
+		// It names the store; the caller names the listing.
+		l.err = err
+	} else {
+		l.err = fmt.Errorf("listing %s from %q: %w", l.store, l.start, err)
+	}
 	l.cancel()
 	return l.err
 }
