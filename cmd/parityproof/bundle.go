@@ -12,7 +12,6 @@ import (
 	"github.com/parityproof/parityproof/internal/storage"
 )
 
-
 type bundleFlags struct{ config, run, out string }
 
 func (f *bundleFlags) flagSet() *flag.FlagSet {

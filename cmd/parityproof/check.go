@@ -11,7 +11,6 @@ import (
 	"github.com/parityproof/parityproof/internal/run"
 )
 
-
 type checkFlags struct{ config string }
 
 func (f *checkFlags) flagSet() *flag.FlagSet {
