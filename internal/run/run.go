@@ -302,12 +302,16 @@ func (r *Runner) rebase(ctx context.Context) (*state.Rebase, error) {
 	if prev == "" {
 		return nil, fmt.Errorf("%w: --rebase: no run is complete at %s: there is no previous evidence to leave out", ErrLocation, r.cfg.State)
 	}
-	reason := "asked for (--rebase); the ledger's manifest matches its digest"
+	reason := "asked for (--rebase); the previous ledger's manifest and part sizes hold"
 	if d, err := r.state.Damaged(ctx, prev); err != nil {
 		return nil, err
 	} else if d != nil {
 		reason = "its ledger is damaged: " + d.Err().Error()
 	} else if err := r.state.CheckManifest(ctx, prev); errors.Is(err, state.ErrLedgerDamaged) {
+		reason = "its ledger is damaged: " + err.Error()
+	} else if err != nil {
+		return nil, err
+	} else if err := r.state.CheckLedgerSizes(ctx, prev); errors.Is(err, state.ErrLedgerDamaged) {
 		reason = "its ledger is damaged: " + err.Error()
 	} else if err != nil {
 		return nil, err

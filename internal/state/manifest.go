@@ -132,6 +132,40 @@ func (s *State) CheckManifest(ctx context.Context, runID string) error {
 	return nil
 }
 
+// CheckLedgerSizes checks, without reading them, that every ledger part
+// the complete run runID's manifest lists is there with the size the
+// manifest gives (a listing of the run's ledger, where the location lists
+// sizes): a part truncated, grown or missing wraps ErrLedgerDamaged. The
+// parts' digests are checked as runs read them.
+func (s *State) CheckLedgerSizes(ctx context.Context, runID string) error {
+	sl, ok := s.st.(storage.SizeLister)
+	if !ok {
+		return nil
+	}
+	m, _, err := s.ReadManifest(ctx, runID)
+	if err != nil {
+		return err
+	}
+	sizes, err := sl.ListSizes(ctx, RunDir(runID)+"ledger/")
+	if err != nil {
+		return err
+	}
+	for _, p := range m.Pairs {
+		for _, sh := range p.Shards {
+			for _, f := range sh.Files {
+				got, found := sizes[RunDir(runID)+f.Path]
+				switch {
+				case !found:
+					return &DamagedError{URL: s.LedgerURL(runID, f.Path), Problem: "the ledger part the manifest lists is missing"}
+				case got != f.Bytes:
+					return &DamagedError{URL: s.LedgerURL(runID, f.Path), Problem: fmt.Sprintf("%d bytes, but the manifest says %d (SHA-256 %s)", got, f.Bytes, f.SHA256)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // FinishedAt returns when a complete run finished; the error wraps
 // storage.ErrNotExist when it has not.
 func (s *State) FinishedAt(ctx context.Context, runID string) (time.Time, error) {

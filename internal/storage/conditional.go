@@ -77,3 +77,11 @@ func readAllCtx(r io.Reader, url string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// SizeLister is a Store that lists the sizes of the objects under a
+// prefix, as cheaply as their names: a damaged file (truncated, grown or
+// missing) shows without reading it. Every backend of this package is one.
+type SizeLister interface {
+	// ListSizes returns the size of every object under prefix, by name.
+	ListSizes(ctx context.Context, prefix string) (map[string]int64, error)
+}

@@ -203,3 +203,32 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// ListSizes implements SizeLister.
+func (s *OCI) ListSizes(ctx context.Context, prefix string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	var start *string
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
+		}
+		resp, err := s.client.ListObjects(ctx, objectstorage.ListObjectsRequest{
+			NamespaceName: &s.namespace, BucketName: &s.bucket, Prefix: common.String(s.prefix + prefix),
+			Start: start, Limit: common.Int(1000), Fields: common.String("name,size"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), classifyOCI(err))
+		}
+		for _, o := range resp.Objects {
+			var n int64
+			if o.Size != nil {
+				n = *o.Size
+			}
+			sizes[strings.TrimPrefix(*o.Name, s.prefix)] = n
+		}
+		if resp.NextStartWith == nil {
+			return sizes, nil
+		}
+		start = resp.NextStartWith
+	}
+}

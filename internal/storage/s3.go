@@ -188,3 +188,19 @@ func classifyS3(err error) error {
 	}
 	return err
 }
+
+// ListSizes implements SizeLister.
+func (s *S3) ListSizes(ctx context.Context, prefix string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s.key(prefix))})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), classifyS3(err))
+		}
+		for _, o := range page.Contents {
+			sizes[strings.TrimPrefix(aws.ToString(o.Key), s.prefix)] = aws.ToInt64(o.Size)
+		}
+	}
+	return sizes, nil
+}

@@ -205,6 +205,55 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	return names, nil
 }
 
+// ListSizes implements SizeLister: the files under prefix, which must be
+// a folder's name ending in "/" or "", walking that folder only.
+func (d *Dir) ListSizes(ctx context.Context, prefix string) (map[string]int64, error) {
+	root := d.root
+	if p := strings.TrimSuffix(prefix, "/"); p != "" {
+		var err error
+		if root, err = d.path(p); err != nil {
+			return nil, err
+		}
+	}
+	sizes := map[string]int64{}
+	err := filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
+		if errors.Is(err, os.ErrNotExist) && p == root {
+			return filepath.SkipAll
+		}
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if strings.HasPrefix(e.Name(), ".") && p != root {
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if e.IsDir() {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return err
+		}
+		if name := filepath.ToSlash(rel); strings.HasPrefix(name, prefix) {
+			sizes[name] = info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", d.URL(prefix), err)
+	}
+	return sizes, nil
+}
+
 // URL implements Store.
 func (d *Dir) URL(name string) string {
 	return "file://" + filepath.ToSlash(filepath.Join(d.root, filepath.FromSlash(name)))

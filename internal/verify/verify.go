@@ -141,11 +141,13 @@ func (r *Verifier) checkPrevious(ctx context.Context, prev string) error {
 	if d != nil {
 		return fmt.Errorf("%w: run %s: %w", ErrPreviousLedger, prev, d.Err())
 	}
-	if err := r.st.CheckManifest(ctx, prev); err != nil {
-		if errors.Is(err, state.ErrLedgerDamaged) {
-			return fmt.Errorf("%w: run %s: %w", ErrPreviousLedger, prev, err)
+	for _, check := range []func(context.Context, string) error{r.st.CheckManifest, r.st.CheckLedgerSizes} {
+		if err := check(ctx, prev); err != nil {
+			if errors.Is(err, state.ErrLedgerDamaged) {
+				return fmt.Errorf("%w: run %s: %w", ErrPreviousLedger, prev, err)
+			}
+			return err
 		}
-		return err
 	}
 	return nil
 }
