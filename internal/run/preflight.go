@@ -160,11 +160,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// classify says whether a check's problem is permanent: one a rerun
+// cannot fix, or — before anything is begun — an endpoint that cannot be
+// reached or that answers a bucket's first request with a client error
+// (an endpoint that is not the store's).
 func classify(c Check) Check {
 	if c.Err != nil {
-		c.Permanent = permanent(c.Err) || unreachable(c.Err)
+		c.Permanent = permanent(c.Err) || unreachable(c.Err) || clientError(c.Err)
 	}
 	return c
+}
+
+// clientError reports whether err carries an HTTP answer of 4xx other than
+// 408 and 429 (which a rerun may not get).
+func clientError(err error) bool {
+	var aws interface{ HTTPStatusCode() int }
+	var oci interface{ GetHTTPStatusCode() int }
+	status := 0
+	switch {
+	case errors.As(err, &aws):
+		status = aws.HTTPStatusCode()
+	case errors.As(err, &oci):
+		status = oci.GetHTTPStatusCode()
+	}
+	return status >= 400 && status < 500 && status != 408 && status != 429
 }
 
 // checkStore opens a store and lists one page of it.

@@ -186,6 +186,10 @@ func classifyS3(err error) error {
 	if isUnreachable(err) {
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
+	// The SDK's failure to find any credentials has no type of its own.
+	if msg := err.Error(); strings.Contains(msg, "get identity: get credentials:") {
+		return fmt.Errorf("%w: no credentials were found in the AWS chain: %w", ErrPermission, err)
+	}
 	return err
 }
 
