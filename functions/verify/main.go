@@ -79,6 +79,7 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 	runner, err := run.Open(ctx, run.Options{
 		Config: env.Config, Stores: h.open, Now: h.now, Logger: log, ToolVersion: version,
 		Identify: h.identify, InLambda: true, Metrics: h.metrics, SNSTopic: env.SNSTopic,
+		Holder: holder(ctx, "verify"),
 	})
 	if err != nil {
 		return nil, err
