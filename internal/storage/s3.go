@@ -35,7 +35,10 @@ type S3Location struct {
 // NewS3 returns an S3 Store; credentials come from the default AWS chain,
 // the region from loc or the chain (see awsclient for the one fallback).
 func NewS3(ctx context.Context, loc S3Location) (*S3, error) {
-	client, err := awsclient.S3(ctx, awsclient.Options{Region: loc.Region, Endpoint: loc.Endpoint, PathStyle: loc.PathStyle})
+	// Retries as the stores' clients do (8 attempts, no client-side
+	// quota): a throttled state bucket slows a run down rather than stop it.
+	client, err := awsclient.S3(ctx, awsclient.Options{Region: loc.Region, Endpoint: loc.Endpoint, PathStyle: loc.PathStyle,
+		Retry: awsclient.Retry{Mode: awsclient.RetryStandard, MaxAttempts: 8}})
 	if err != nil {
 		return nil, fmt.Errorf("s3://%s: %w", loc.Bucket, err)
 	}
