@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/ledger"
@@ -15,14 +14,9 @@ import (
 // ReadManifest reads a run's manifest and returns it with its digest.
 func (s *State) ReadManifest(ctx context.Context, runID string) (*ledger.Manifest, string, error) {
 	name := ManifestName(runID)
-	rc, err := s.st.Get(ctx, name)
+	b, err := s.readAll(ctx, name)
 	if err != nil {
 		return nil, "", err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading %s: %w", s.st.URL(name), err)
 	}
 	m, err := ledger.DecodeManifest(b, s.st.URL(name))
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -119,17 +118,12 @@ func (s *State) ReadRecord(ctx context.Context, runID string) (*Record, error) {
 // its bytes as stored, which the report carries.
 func (s *State) ReadRecordDigest(ctx context.Context, runID string) (*Record, string, error) {
 	name := RecordName(runID)
-	rc, err := s.st.Get(ctx, name)
+	b, err := s.readAll(ctx, name)
 	if errors.Is(err, storage.ErrNotExist) {
 		return nil, "", fmt.Errorf("run %s: %w", runID, storage.ErrNotExist)
 	}
 	if err != nil {
 		return nil, "", err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading %s: %w", s.st.URL(name), err)
 	}
 	rec, err := DecodeRecord(b)
 	if err != nil {

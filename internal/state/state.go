@@ -89,17 +89,12 @@ func (s *State) putJSONOpts(ctx context.Context, name string, v any, o storage.P
 // getJSON reads name into v strictly. It returns false when name holds
 // nothing.
 func (s *State) getJSON(ctx context.Context, name string, v any) (bool, error) {
-	rc, err := s.st.Get(ctx, name)
+	b, err := s.readAll(ctx, name)
 	if errors.Is(err, storage.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -107,4 +102,25 @@ func (s *State) getJSON(ctx context.Context, name string, v any) (bool, error) {
 		return false, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
 	}
 	return true, nil
+}
+
+// readAll reads the whole of a small file (a pointer, a record, a
+// checkpoint, a manifest). A body cut short on the way — a transient fault
+// of the network — is read again, twice at most. Nothing under name is an
+// error wrapping storage.ErrNotExist.
+func (s *State) readAll(ctx context.Context, name string) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		rc, err := s.st.Get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err == nil {
+			return b, nil
+		}
+		if attempt == 3 || ctx.Err() != nil {
+			return nil, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
+		}
+	}
 }

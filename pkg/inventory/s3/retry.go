@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 )
 
@@ -27,7 +29,13 @@ var pageBackoff = 200 * time.Millisecond
 // could not read: a truncated or malformed body.
 func unreadableAnswer(err error) bool {
 	var de *smithy.DeserializationError
-	return errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF)
+	if errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	// A 200 answer that is an error: its body could not be read (the
+	// SDK's check of 200 answers for an S3 error document fails so).
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusOK
 }
 
 // fetchPage asks p for a page, again when its answer could not be read.
@@ -44,6 +52,28 @@ func (s *Store) fetchPage(ctx context.Context, p pager, prefix string, pos posit
 		case <-ctx.Done():
 			t.Stop()
 			return nil, position{}, false, ctx.Err()
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// again calls read, and again when its answer could not be read, as
+// fetchPage does: for the store's other reads of XML answers (the
+// bucket's versioning, its common prefixes).
+func again[T any](ctx context.Context, s *Store, what string, read func() (T, error)) (T, error) {
+	wait := pageBackoff
+	for attempt := 1; ; attempt++ {
+		v, err := read()
+		if err == nil || !unreadableAnswer(err) || attempt == pageAttempts || ctx.Err() != nil {
+			return v, err
+		}
+		s.log.Warn("an answer could not be read; asking again", "store", s.cfg.Name, "what", what, "attempt", attempt, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, ctx.Err()
 		case <-t.C:
 		}
 		wait *= 2
