@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -50,5 +51,12 @@ func Decode(payload []byte) (Request, error) {
 	if req.RunID == nil || *req.RunID == "" {
 		return Request{}, fmt.Errorf("the report request has no \"run_id\"; expected %s", expected)
 	}
+	if !runIDRE.MatchString(*req.RunID) {
+		return Request{}, fmt.Errorf("the report request's run_id %q is not a run id", *req.RunID)
+	}
 	return Request{RunID: *req.RunID}, nil
 }
+
+// runIDRE is what run ids look like (run.NewRunID's): one safe path
+// segment.
+var runIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -353,10 +352,8 @@ func recordDiff(rec *state.Record, rep *Report) string {
 }
 
 // localPath reports whether a manifest's path stays inside the run's
-// folder: relative, clean, without "..".
-func localPath(p string) bool {
-	return p != "" && !strings.HasPrefix(p, "/") && path.Clean(p) == p && !strings.HasPrefix(p, "../") && p != ".." && !strings.Contains(p, "://")
-}
+// folder.
+func localPath(p string) bool { return ledger.LocalPath(p) }
 
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
