@@ -427,6 +427,7 @@ func TestSoak(t *testing.T) {
 			got = firstReport(t, dir)
 		}
 		w.checkVerdicts(t, got)
+		t.Logf("run %d: %s state, %d fault rules, OCI faults %v: ended with ledger %s", i, state, len(rules), of.Seed != 0, got.Ledger.SHA256[:12])
 		if got.Ledger.SHA256 == w.ref.Ledger.SHA256 {
 			equal++
 		} else {

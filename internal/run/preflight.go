@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
@@ -172,8 +174,13 @@ func classify(c Check) Check {
 }
 
 // clientError reports whether err carries an HTTP answer of 4xx other than
-// 408 and 429 (which a rerun may not get).
+// 408 and 429 (which a rerun may not get) — one whose body was read: an
+// error answer cut short on the way says nothing of what the store meant.
 func clientError(err error) bool {
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		return false
+	}
 	var aws interface{ HTTPStatusCode() int }
 	var oci interface{ GetHTTPStatusCode() int }
 	status := 0
