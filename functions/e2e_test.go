@@ -44,6 +44,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/objectstorage"
@@ -216,6 +218,14 @@ func startFunction(t *testing.T, rie, name, bootstrap string, env []string) *fun
 // message when the function failed.
 func (f *function) invoke(t *testing.T, payload []byte) (answer []byte, funcErr string) {
 	t.Helper()
+	answer, funcErr, _ = f.invokeTyped(t, payload)
+	return answer, funcErr
+}
+
+// invokeTyped is invoke, with the error's type (its name in Step
+// Functions) when the function failed.
+func (f *function) invokeTyped(t *testing.T, payload []byte) (answer []byte, funcErr, errType string) {
+	t.Helper()
 	resp, err := http.Post(f.url, "application/json", bytes.NewReader(payload))
 	if err != nil {
 		t.Fatalf("invoking %s: %v", f.name, err)
@@ -233,9 +243,9 @@ func (f *function) invoke(t *testing.T, payload []byte) (answer []byte, funcErr 
 		ErrorType    string  `json:"errorType"`
 	}
 	if json.Unmarshal(body, &fe) == nil && fe.ErrorMessage != nil {
-		return nil, *fe.ErrorMessage
+		return nil, *fe.ErrorMessage, fe.ErrorType
 	}
-	return body, ""
+	return body, "", ""
 }
 
 // call invokes and decodes the answer into v, failing on a function error.
@@ -260,6 +270,9 @@ type world struct {
 	key     *rsa.PrivateKey
 	topic   string
 	objects []string // logical keys
+	// inbox is an SQS queue subscribed to the topic: what SNS delivered.
+	sqs   *sqs.Client
+	inbox string
 }
 
 func (w *world) awsOptions() (aws.Credentials, *http.Client) {
@@ -344,7 +357,49 @@ run:
 		t.Fatal(err)
 	}
 	w.topic = aws.ToString(topic.TopicArn)
+	w.sqs = sqs.New(sqs.Options{Region: motoserver.Region, BaseEndpoint: aws.String(w.moto.URL),
+		Credentials: credentials.StaticCredentialsProvider{Value: creds}, HTTPClient: hc})
+	queue, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("compliance-inbox")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.inbox = aws.ToString(queue.QueueUrl)
+	qa, err := w.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(qa.Attributes["QueueArn"])}); err != nil {
+		t.Fatal(err)
+	}
 	return w
+}
+
+// notification is an SNS message as the subscribed queue received it.
+type notification struct{ Subject, Message string }
+
+// notifications returns what SNS delivered since the last call.
+func (w *world) notifications() []notification {
+	w.t.Helper()
+	var out []notification
+	for {
+		got, err := w.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.inbox), MaxNumberOfMessages: 10})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if len(got.Messages) == 0 {
+			return out
+		}
+		for _, m := range got.Messages {
+			var n notification
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &n); err != nil {
+				w.t.Fatal(err)
+			}
+			out = append(out, n)
+			if _, err := w.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(w.inbox), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+	}
 }
 
 // functionEnv is the environment the template gives both functions, here
@@ -472,14 +527,28 @@ type (
 	planAnswer struct {
 		RunID    string `json:"run_id"`
 		Complete bool   `json:"complete"`
-		Shards   []struct {
-			Action, RunID, Pair, Start, End, Cursor string
-		} `json:"shards"`
+		Count    int    `json:"count"`
+		Location struct {
+			URL           string `json:"url"`
+			Bucket        string `json:"bucket"`
+			Key           string `json:"key"`
+			ResultsPrefix string `json:"results_prefix"`
+		} `json:"location"`
+	}
+	shardTask struct {
+		Action  string `json:"action"`
+		RunID   string `json:"run_id"`
+		Pair    string `json:"pair"`
+		Start   string `json:"start"`
+		End     string `json:"end"`
+		Cursor  string `json:"cursor"`
+		Stalled int    `json:"stalled"`
 	}
 	shardAnswer struct {
-		Done   bool         `json:"done"`
-		Cursor string       `json:"cursor"`
-		Counts ledger.Tally `json:"counts"`
+		Done    bool         `json:"done"`
+		Cursor  string       `json:"cursor"`
+		Counts  ledger.Tally `json:"counts"`
+		Stalled int          `json:"stalled"`
 	}
 	runAnswer struct {
 		RunID    string `json:"run_id"`
@@ -488,13 +557,15 @@ type (
 		Notified string `json:"notified"`
 	}
 	reportAnswer struct {
-		RunID      string `json:"run_id"`
-		Finished   bool   `json:"finished"`
-		Report     string `json:"report"`
-		Exceptions int    `json:"exceptions"`
-		Critical   int64  `json:"critical"`
-		Notified   string `json:"notified"`
-		Counts     struct {
+		RunID            string `json:"run_id"`
+		Finished         bool   `json:"finished"`
+		Complete         bool   `json:"complete"`
+		UnverifiedShards int    `json:"unverified_shards"`
+		Report           string `json:"report"`
+		Exceptions       int    `json:"exceptions"`
+		Critical         int64  `json:"critical"`
+		Notified         string `json:"notified"`
+		Counts           struct {
 			Objects  int64                    `json:"objects"`
 			Verdicts map[ledger.Verdict]int64 `json:"verdicts"`
 		} `json:"counts"`
@@ -504,11 +575,42 @@ type (
 			Pair    string         `json:"pair"`
 			Key     string         `json:"key"`
 			Verdict ledger.Verdict `json:"verdict"`
+			Warning string         `json:"warning"`
 			Written bool           `json:"written"`
 		} `json:"rejudged"`
-		Ignored []any `json:"ignored"`
+		Ignored           []any `json:"ignored"`
+		BatchItemFailures []struct {
+			ItemIdentifier string `json:"itemIdentifier"`
+		} `json:"batchItemFailures"`
 	}
 )
+
+// shardList reads the shard tasks a plan listed, as the Distributed Map's
+// ItemReader does: the S3 object at the plan's bucket and key, one JSON
+// object a line.
+func (w *world) shardList(plan planAnswer) []shardTask {
+	w.t.Helper()
+	out, err := w.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(plan.Location.Bucket), Key: aws.String(plan.Location.Key)})
+	if err != nil {
+		w.t.Fatalf("reading the shard list s3://%s/%s: %v", plan.Location.Bucket, plan.Location.Key, err)
+	}
+	defer out.Body.Close()
+	var tasks []shardTask
+	sc := bufio.NewScanner(out.Body)
+	for sc.Scan() {
+		var task shardTask
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&task); err != nil {
+			w.t.Fatalf("a line of the shard list: %q: %v", sc.Text(), err)
+		}
+		tasks = append(tasks, task)
+	}
+	if err := sc.Err(); err != nil {
+		w.t.Fatal(err)
+	}
+	return tasks
+}
 
 func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 	rie := findRIE(t)
@@ -522,18 +624,36 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 	reportFn := startFunction(t, rie, "report", bins["report"], w.functionEnv(t, 300, "30s"))
 	invoked := map[string]bool{}
 
-	// plan-new-run.json begins a run; its shards are the top-level prefixes.
+	// plan-new-run.json begins a run and lists its shards at the run's
+	// state prefix, as JSON Lines for the Distributed Map's ItemReader; its
+	// answer names where, in a few hundred bytes. The shards are the
+	// top-level prefixes.
 	var plan planAnswer
-	verify.call(t, samples(t, sampleRunID)["plan-new-run.json"], &plan)
+	body, ferr := verify.invoke(t, samples(t, sampleRunID)["plan-new-run.json"])
+	if ferr != "" {
+		t.Fatalf("plan-new-run.json: %s", ferr)
+	}
+	if err := json.Unmarshal(body, &plan); err != nil {
+		t.Fatal(err)
+	}
 	invoked["plan-new-run.json"] = true
+	runID := plan.RunID
+	listKey := "state/runs/" + runID + "/map/shards.jsonl"
+	if plan.Count != 4 || plan.Location.URL != "s3://"+stateBkt+"/"+listKey || plan.Location.Bucket != stateBkt || plan.Location.Key != listKey ||
+		plan.Location.ResultsPrefix != "state/runs/"+runID+"/map/results/" || len(body) >= 2048 {
+		t.Errorf("plan-new-run.json answered (%d bytes) %s", len(body), body)
+	}
+	tasks := w.shardList(plan)
 	var ranges [][2]string
-	for _, s := range plan.Shards {
-		ranges = append(ranges, [2]string{s.Start, s.End})
+	for _, task := range tasks {
+		ranges = append(ranges, [2]string{task.Start, task.End})
+		if task.Action != "shard" || task.RunID != runID || task.Pair != "us-users" || task.Cursor != "" || task.Stalled != 0 {
+			t.Errorf("shard task %+v", task)
+		}
 	}
 	if diff := cmp.Diff([][2]string{{"", "00043/"}, {"00043/", "00044/"}, {"00044/", "00731/"}, {"00731/", ""}}, ranges); diff != "" {
 		t.Fatalf("planned shards (-want +got):\n%s", diff)
 	}
-	runID := plan.RunID
 	ev := samples(t, runID)
 	// The run's record names who began it: the function's identity, as
 	// STS (moto's) answers for it, and the OCI user of the key secret.
@@ -545,7 +665,7 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 		t.Errorf("the run's record names %+v as who began it", rec.RanBy)
 	}
 
-	// plan.json names the run: the same shards.
+	// plan.json names the run: the same answer.
 	var again planAnswer
 	verify.call(t, ev["plan.json"], &again)
 	invoked["plan.json"] = true
@@ -557,8 +677,42 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 	var sh shardAnswer
 	verify.call(t, ev["shard.json"], &sh)
 	invoked["shard.json"] = true
-	if !sh.Done || sh.Cursor != "00042/backup 1 été.bin" || sh.Counts.Count(ledger.Verified) != 1 {
+	if !sh.Done || sh.Cursor != "00042/backup 1 été.bin" || sh.Counts.Count(ledger.Verified) != 1 || sh.Stalled != 0 {
 		t.Errorf("shard.json: %+v", sh)
+	}
+
+	// The progress guard: the 00043/ shard against an OCI whose listing
+	// never answers within the short function's 4 working seconds. Each
+	// invocation ends with the cursor where it was, one more time in a
+	// row; the third fails with ShardStalled, the error the state machine
+	// does not retry.
+	w.oci.SetFaults(ocilocal.Faults{Latency: 30 * time.Second, Operations: []string{"ListObjects"}})
+	task := tasks[1]
+	for n := 1; n <= 3; n++ {
+		payload, _ := json.Marshal(task)
+		body, ferr, ftype := verifyShort.invokeTyped(t, payload)
+		if n == 3 {
+			if ftype != "ShardStalled" || !strings.Contains(ferr, "shard 0002 of pair us-users (run "+runID+") has not moved from its start in 3 invocations") {
+				t.Errorf("the third invocation without progress: %s (%s), want ShardStalled", ferr, ftype)
+			}
+			break
+		}
+		var a shardAnswer
+		if ferr != "" || json.Unmarshal(body, &a) != nil || a.Done || a.Cursor != "" || a.Stalled != n {
+			t.Fatalf("invocation %d without progress: %s %s", n, body, ferr)
+		}
+		task.Cursor, task.Stalled = a.Cursor, a.Stalled
+	}
+	w.oci.SetFaults(ocilocal.Faults{})
+	// The Catch records the failure (shard-failed.json, as the state
+	// machine sends it) before the child execution fails.
+	var recorded struct{ Shard, Record string }
+	verify.call(t, ev["shard-failed.json"], &recorded)
+	invoked["shard-failed.json"] = true
+	var failure state.Failure
+	w.getJSON(stateBkt, "state/runs/"+runID+"/failures/us-users/0002.json", &failure)
+	if recorded.Shard != "0002" || failure.Error != "ShardStalled" || failure.Shard.Range.Start != "00043/" || !strings.Contains(failure.Cause, "has not moved") {
+		t.Errorf("shard-failed.json: answered %+v, recorded %+v", recorded, failure)
 	}
 
 	// shard-resume.json: the 00731/ shard against an OCI answering every
@@ -591,17 +745,48 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 		}
 	}
 
-	// The other shards, as the Distributed Map would run them.
-	for _, s := range plan.Shards[1:3] {
-		task, _ := json.Marshal(map[string]string{"action": "shard", "run_id": runID, "pair": s.Pair, "start": s.Start, "end": s.End, "cursor": ""})
-		for {
+	// The 00044/ shard, as the Distributed Map would run it: its line of
+	// the list, invoked again until done.
+	runTask := func(task shardTask) {
+		t.Helper()
+		for range 20 {
+			payload, _ := json.Marshal(task)
 			var a shardAnswer
-			verify.call(t, task, &a)
+			verify.call(t, payload, &a)
 			if a.Done {
-				break
+				return
 			}
+			task.Cursor, task.Stalled = a.Cursor, a.Stalled
 		}
+		t.Fatalf("shard %+v never ended", task)
 	}
+	runTask(tasks[2])
+
+	// The Map failed (its failed child): the Catch's report-failure.json
+	// publishes the report of the shards done, naming the failed one, and
+	// announces it on SNS with the run, the shard and the error.
+	w.notifications()
+	var partial reportAnswer
+	reportFn.call(t, ev["report-failure.json"], &partial)
+	invoked["report-failure.json"] = true
+	if partial.Complete || partial.Finished || partial.UnverifiedShards != 1 || partial.RunID != runID || partial.Counts.Objects != 26 || partial.Notified == "" {
+		t.Errorf("report-failure.json: %+v", partial)
+	}
+	notes := w.notifications()
+	if len(notes) != 1 || notes[0].Subject != "parityproof "+runID+": not verified, 1 shards failed" ||
+		!strings.Contains(notes[0].Message, `- pair us-users, shard 0002 ["00043/", "00044/"): ShardStalled: {"errorMessage":"shard 0002 of pair us-users`) ||
+		!strings.Contains(notes[0].Message, "The run stopped at Shards: States.ExceedToleratedFailureThreshold") {
+		t.Errorf("SNS delivered %+v", notes)
+	}
+
+	// Running the state machine again resumes the same run: the same plan,
+	// and the failed shard verified now that its store answers.
+	var rerun planAnswer
+	verify.call(t, ev["plan-new-run.json"], &rerun)
+	if diff := cmp.Diff(plan, rerun); diff != "" {
+		t.Errorf("the plan of the execution run again (-first +again):\n%s", diff)
+	}
+	runTask(w.shardList(rerun)[1])
 
 	// report-request.json: the report function finishes the run and
 	// publishes its report.
@@ -684,6 +869,7 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 	type judged struct {
 		Key     string
 		Verdict ledger.Verdict
+		Warning bool // a key in no store and no ledger
 		Written bool
 	}
 	rejudge := func(name string) []judged {
@@ -696,26 +882,34 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 		}
 		var out []judged
 		for _, r := range a.Rejudged {
-			out = append(out, judged{r.Key, r.Verdict, r.Written})
+			out = append(out, judged{r.Key, r.Verdict, r.Warning != "", r.Written})
 		}
 		return out
 	}
 	wantJudged := map[string][]judged{
-		"s3-object-removed.json":          {{"00042/backup 1 été.bin", ledger.Deleted, true}, {"00043/backup-1.bin", ledger.DeletionIncomplete, true}},
-		"eventbridge-object-deleted.json": {{"00042/backup 1 été.bin", ledger.Deleted, true}},
-		"sqs-s3-object-removed.json":      {{"00044/a+b?c#d.bin", ledger.DeletedUnverified, true}},
+		"s3-object-removed.json":          {{"00042/backup 1 été.bin", ledger.Deleted, false, true}, {"00043/backup-1.bin", ledger.DeletionIncomplete, false, true}},
+		"eventbridge-object-deleted.json": {{"00042/backup 1 été.bin", ledger.Deleted, false, true}},
+		"sqs-s3-object-removed.json":      {{"00044/a+b?c#d.bin", ledger.DeletedUnverified, false, true}},
+		// S3 Lifecycle expirations, direct and through EventBridge.
+		"s3-lifecycle-expiration.json":          {{"00042/backup 1 été.bin", ledger.Deleted, false, true}, {"00043/backup-1.bin", ledger.DeletionIncomplete, false, true}},
+		"eventbridge-lifecycle-expiration.json": {{"00042/backup 1 été.bin", ledger.Deleted, false, true}},
+		// S3 -> SNS -> Lambda, and S3 -> SNS -> SQS; 00045 is in no store
+		// and no ledger: a warning, never a silent nothing.
+		"sns-s3-object-removed.json":     {{"00043/backup-1.bin", ledger.DeletionIncomplete, false, true}},
+		"sqs-sns-s3-object-removed.json": {{"00044/a+b?c#d.bin", ledger.DeletedUnverified, false, true}, {"00045/gone-before-any-run.bin", "", true, true}},
 	}
 	// Each event delivered twice: the second delivery changes nothing (no
 	// record written, no object version added to the state bucket, nothing
 	// counted).
-	for _, name := range []string{"s3-object-removed.json", "eventbridge-object-deleted.json", "sqs-s3-object-removed.json"} {
+	for _, name := range []string{"s3-object-removed.json", "eventbridge-object-deleted.json", "sqs-s3-object-removed.json",
+		"s3-lifecycle-expiration.json", "eventbridge-lifecycle-expiration.json", "sns-s3-object-removed.json", "sqs-sns-s3-object-removed.json"} {
 		if diff := cmp.Diff(wantJudged[name], rejudge(name)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", name, diff)
 		}
 		versions := w.stateVersions()
 		var again []judged
 		for _, j := range wantJudged[name] {
-			again = append(again, judged{j.Key, j.Verdict, false})
+			again = append(again, judged{j.Key, j.Verdict, j.Warning, false})
 		}
 		if diff := cmp.Diff(again, rejudge(name)); diff != "" {
 			t.Errorf("%s delivered again (-want +got):\n%s", name, diff)
@@ -724,16 +918,71 @@ func TestFunctionsInTheRuntimeInterfaceEmulator(t *testing.T) {
 			t.Errorf("%s delivered again added %d object versions to the state bucket", name, got-versions)
 		}
 	}
-	// The critical verdict was counted once, as an EMF metric on stdout.
+	// Each judgement that changed something was counted once, as an EMF
+	// metric on stdout: critical the two of the never-migrated key.
 	docs := emfDocs(t, verify.output.String(), "rejudge")
-	if len(docs) != 3 || docs[2]["critical"] != 1.0 || docs[2]["deleted_unverified"] != 1.0 || docs[0]["critical"] != 0.0 {
-		t.Errorf("EMF documents of the re-judgements: %v", docs)
+	var critical []float64
+	for _, d := range docs {
+		c, _ := d["critical"].(float64)
+		critical = append(critical, c)
+	}
+	if diff := cmp.Diff([]float64{0, 0, 1, 0, 0, 0, 1}, critical); diff != "" {
+		t.Errorf("critical verdicts in the EMF documents of the re-judgements (-want +got):\n%s", diff)
+	}
+
+	// S3 -> SNS -> SQS with a poison message among good ones: the good
+	// message is re-judged (its deletion was already, so nothing is
+	// written), the poison message alone is named in batchItemFailures.
+	before := w.stateVersions()
+	var poisoned rejudgeAnswer
+	verify.call(t, ev["sqs-sns-poison.json"], &poisoned)
+	invoked["sqs-sns-poison.json"] = true
+	var gotPoisoned []judged
+	for _, r := range poisoned.Rejudged {
+		gotPoisoned = append(gotPoisoned, judged{r.Key, r.Verdict, r.Warning != "", r.Written})
+	}
+	if diff := cmp.Diff([]judged{{"00044/a+b?c#d.bin", ledger.DeletedUnverified, false, false}}, gotPoisoned); diff != "" {
+		t.Errorf("sqs-sns-poison.json (-want +got):\n%s", diff)
+	}
+	if len(poisoned.BatchItemFailures) != 1 || poisoned.BatchItemFailures[0].ItemIdentifier != "0b5f3c1e-2c83-4b7a-9f0e-6a1f6f3e2a03" {
+		t.Errorf("sqs-sns-poison.json: batchItemFailures %+v, want the poison message alone", poisoned.BatchItemFailures)
+	}
+	if got := w.stateVersions(); got != before {
+		t.Errorf("sqs-sns-poison.json wrote %d object versions", got-before)
+	}
+
+	// An SQS batch with a poison message between two deletions: the
+	// deletions are re-judged, and the poison message alone is named in
+	// batchItemFailures (it returns to the queue, then to its dead-letter
+	// queue). Delivered again, the same: nothing new written.
+	w.purge(legacyUS, "00731/backup-1.bin")
+	w.purge(legacySG, "00731/backup-2.bin")
+	for delivery := range 2 {
+		versions := w.stateVersions()
+		var a rejudgeAnswer
+		verify.call(t, ev["sqs-batch-with-poison.json"], &a)
+		invoked["sqs-batch-with-poison.json"] = true
+		var got []judged
+		for _, r := range a.Rejudged {
+			got = append(got, judged{r.Key, r.Verdict, r.Warning != "", r.Written})
+		}
+		written := delivery == 0
+		want := []judged{{"00731/backup-1.bin", ledger.DeletionIncomplete, false, written}, {"00731/backup-2.bin", ledger.DeletionIncomplete, false, written}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("sqs-batch-with-poison.json, delivery %d (-want +got):\n%s", delivery+1, diff)
+		}
+		if len(a.BatchItemFailures) != 1 || a.BatchItemFailures[0].ItemIdentifier != "0bad0bad-8d1b-4c1e-9a57-3b0a6d2f7e02" {
+			t.Errorf("sqs-batch-with-poison.json, delivery %d: batchItemFailures %+v, want the poison message alone", delivery+1, a.BatchItemFailures)
+		}
+		if added := w.stateVersions() - versions; (added != 0) == !written || written && added != 2 {
+			t.Errorf("sqs-batch-with-poison.json, delivery %d, added %d object versions to the state bucket", delivery+1, added)
+		}
 	}
 
 	// S3's test event is acknowledged; unknown and malformed events are
 	// refused; none of them writes anything.
-	before := w.stateVersions()
-	body, ferr := verify.invoke(t, ev["s3-test-event.json"])
+	before = w.stateVersions()
+	body, ferr = verify.invoke(t, ev["s3-test-event.json"])
 	invoked["s3-test-event.json"] = true
 	if diff := cmp.Diff(`{"ignored":"s3:TestEvent"}`, string(body)); diff != "" || ferr != "" {
 		t.Errorf("s3-test-event.json (-want +got): %s\n%s", ferr, diff)

@@ -99,7 +99,7 @@ run: {workers: %d, shard_size: 100000}
 			"heap_at_end_mib": heapNow() / (1 << 20),
 			"gomaxprocs":      runtime.GOMAXPROCS(0),
 			"ledger_sha256":   out.Report.Ledger.SHA256,
-			"exception_rows":  len(out.Report.Exceptions),
+			"exception_rows":  out.Report.ExceptionCount(),
 		})
 		if err != nil {
 			log.Panic(err)

@@ -150,8 +150,8 @@ func printResult(w io.Writer, rep *report.Report, pub report.Published) {
 
 // verdictStatus is exit status 1 when the report holds exceptions.
 func verdictStatus(rep *report.Report) error {
-	if len(rep.Exceptions) > 0 {
-		return exitError{exitExceptions, fmt.Errorf("%d exceptions found (see the report)", len(rep.Exceptions))}
+	if n := rep.ExceptionCount(); n > 0 {
+		return exitError{exitExceptions, fmt.Errorf("%d exceptions found (see the report)", n)}
 	}
 	return nil
 }

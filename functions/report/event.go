@@ -7,15 +7,21 @@ import (
 	"regexp"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/parityproof/parityproof/internal/report"
 )
 
 // Request is a decoded invocation of the report function.
 type Request struct {
 	// RunID is the run to report on; "" means the newest complete run.
 	RunID string
+	// Failure is what stopped the run, when the state machine caught it
+	// (its Catch on the Distributed Map): the report is published of the
+	// shards done, naming the others.
+	Failure *report.RunFailure
 }
 
-const expected = `{"run_id": "…"} or an EventBridge "Scheduled Event" (the newest run)`
+const expected = `{"run_id": "…"}, {"run_id": "…", "failure": {"state": "…", "error": "…", "cause": "…"}} or an EventBridge "Scheduled Event" (the newest run)`
 
 // Decode decodes an invocation: a report request or a scheduled event.
 // Anything else is an error naming what was expected.
@@ -43,7 +49,8 @@ func Decode(payload []byte) (Request, error) {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	var req struct {
-		RunID *string `json:"run_id"`
+		RunID   *string            `json:"run_id"`
+		Failure *report.RunFailure `json:"failure"`
 	}
 	if err := dec.Decode(&req); err != nil {
 		return Request{}, fmt.Errorf("decoding the report request: %w; expected %s", err, expected)
@@ -54,7 +61,10 @@ func Decode(payload []byte) (Request, error) {
 	if !runIDRE.MatchString(*req.RunID) {
 		return Request{}, fmt.Errorf("the report request's run_id %q is not a run id", *req.RunID)
 	}
-	return Request{RunID: *req.RunID}, nil
+	if f := req.Failure; f != nil && f.Error == "" {
+		return Request{}, fmt.Errorf("the report request's failure names no error; expected %s", expected)
+	}
+	return Request{RunID: *req.RunID, Failure: req.Failure}, nil
 }
 
 // runIDRE is what run ids look like (run.NewRunID's): one safe path

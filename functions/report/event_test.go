@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/parityproof/parityproof/internal/report"
 )
 
 func TestDecodeSampleEvents(t *testing.T) {
@@ -15,6 +17,8 @@ func TestDecodeSampleEvents(t *testing.T) {
 	}{
 		{"report-request.json", Request{RunID: "20261128T220000Z-1a2b"}},
 		{"scheduled-event.json", Request{}},
+		{"report-failure.json", Request{RunID: "20261128T220000Z-1a2b", Failure: &report.RunFailure{State: "Shards",
+			Error: "States.ExceedToleratedFailureThreshold", Cause: "The specified tolerated failure threshold was exceeded"}}},
 	} {
 		payload, err := os.ReadFile(filepath.Join("..", "..", "events", tc.file))
 		if err != nil {
@@ -37,6 +41,8 @@ func TestDecodeRejectsMalformedEvents(t *testing.T) {
 		{"empty run id", `{"run_id":""}`, `the report request has no "run_id"; expected ` + expected},
 		{"unknown field", `{"run_id":"r","format":"pdf"}`, `decoding the report request: json: unknown field "format"; expected ` + expected},
 		{"a verify request", `{"action":"run"}`, `decoding the report request: json: unknown field "action"; expected ` + expected},
+		{"a failure naming no error", `{"run_id":"r","failure":{"state":"Shards"}}`, `the report request's failure names no error; expected ` + expected},
+		{"a failure with more", `{"run_id":"r","failure":{"error":"e","shard":"0001"}}`, `decoding the report request: json: unknown field "shard"; expected ` + expected},
 		{"other EventBridge event", `{"detail-type":"Object Deleted","source":"aws.s3","detail":{}}`,
 			`unsupported EventBridge event: source "aws.s3", detail-type "Object Deleted"; expected ` + expected},
 	} {

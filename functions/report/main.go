@@ -5,8 +5,15 @@
 // builds and publishes the run's report, counts its verdicts as CloudWatch
 // metrics and announces it on SNS.
 //
-//	{"run_id": RUN}              → that run's report
-//	an EventBridge scheduled event → the newest complete run's report
+//	{"run_id": RUN}                  → that run's report
+//	{"run_id": RUN, "failure": {…}}  → the same, after the state machine caught a failure
+//	an EventBridge scheduled event   → the newest complete run's report
+//
+// A run some of whose shards are not done — the Distributed Map tolerated
+// their failure, or failed and was caught — gets the report of the shards
+// done, which names the others as not verified with the error recorded for
+// each (run.PublishIncomplete); the run stays in progress, and the next
+// execution of the state machine resumes it.
 package main
 
 import (
@@ -37,13 +44,17 @@ var version = "dev"
 type Answer struct {
 	RunID string `json:"run_id"`
 	// Finished is true when this invocation wrote the run's manifest.
-	Finished bool   `json:"finished"`
-	Report   string `json:"report"`
-	HTML     string `json:"html"`
+	Finished bool `json:"finished"`
+	// Complete is false for the report of a run some of whose shards are
+	// not done; UnverifiedShards counts those.
+	Complete         bool   `json:"complete"`
+	UnverifiedShards int    `json:"unverified_shards"`
+	Report           string `json:"report"`
+	HTML             string `json:"html"`
 	// Counts are the run's totals.
 	Counts report.Totals `json:"counts"`
 	// Exceptions and Critical count the keys of those severities.
-	Exceptions int   `json:"exceptions"`
+	Exceptions int64 `json:"exceptions"`
 	Critical   int64 `json:"critical"`
 	// Notified is the SNS message id of the announcement, "" when no topic
 	// is configured.
@@ -108,10 +119,16 @@ func (h *handler) serve(ctx context.Context, log *slog.Logger, req Request) (*An
 	if errors.Is(err, storage.ErrNotExist) {
 		return nil, fmt.Errorf("no run %s is recorded at %s", ans.RunID, env.Config.State)
 	}
-	if err != nil {
+	var out *run.Publication
+	switch {
+	case errors.Is(err, state.ErrShardsPending) && req.RunID != "":
+		log.Warn("the run has shards not done: publishing the report of those done", "run_id", ans.RunID, "err", err)
+		out, err = runner.PublishIncomplete(ctx, ans.RunID, req.Failure)
+	case err != nil:
 		return nil, fmt.Errorf("finishing run %s before its report: %w", ans.RunID, err)
+	default:
+		out, err = runner.Publish(ctx, ans.RunID)
 	}
-	out, err := runner.Publish(ctx, ans.RunID)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +136,8 @@ func (h *handler) serve(ctx context.Context, log *slog.Logger, req Request) (*An
 		return nil, fmt.Errorf("the report of run %s is published at %s, but: %w", ans.RunID, out.Published.ReportURL, out.NotifyErr)
 	}
 	ans.Report, ans.HTML, ans.Notified = out.Published.ReportURL, out.Published.HTMLURL, out.Notified
-	ans.Counts, ans.Exceptions, ans.Critical = out.Report.Totals, len(out.Report.Exceptions), out.Report.Critical()
+	ans.Complete, ans.UnverifiedShards = out.Report.Complete, len(out.Report.UnverifiedShards)
+	ans.Counts, ans.Exceptions, ans.Critical = out.Report.Totals, out.Report.ExceptionCount(), out.Report.Critical()
 	return ans, nil
 }
 
@@ -130,7 +148,8 @@ func main() {
 		log:     log,
 		metrics: emf.New(os.Stdout, os.Getenv("PARITYPROOF_METRICS_NAMESPACE"), nil),
 		load: func(ctx context.Context) (*lambdaenv.Env, error) {
-			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log})
+			// The report opens no store: their own secrets stay unread.
+			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log, SkipStoreSecrets: true})
 		},
 		now: time.Now,
 	}

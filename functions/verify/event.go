@@ -32,6 +32,12 @@ const (
 	// KindTest: S3's s3:TestEvent, sent when notifications are configured;
 	// there is nothing to do.
 	KindTest Kind = "test"
+	// KindSQSBatch: a batch of SQS messages, each holding deletion events;
+	// each message succeeds or fails alone (sqs.go).
+	KindSQSBatch Kind = "sqs_batch"
+	// KindShardFailed: the state machine's record of a shard that failed
+	// (failure.go).
+	KindShardFailed Kind = "shard_failed"
 	// KindCertify: a deletion certificate for a data subject (certify.go).
 	KindCertify Kind = "certify"
 )
@@ -44,6 +50,11 @@ type Request struct {
 	// Removed lists the objects of ObjectRemoved notifications, in the
 	// order they came.
 	Removed []RemovedObject
+	// Messages are the SQS messages of a batch, each decoded on its own
+	// (DecodeSQSMessage).
+	Messages []events.SQSMessage
+	// Failure is a shard_failed request's.
+	Failure ShardFailure
 	// Certify is a certify request's subject.
 	Certify CertifyRequest
 }
@@ -57,6 +68,9 @@ type ShardTask struct {
 	End    string `json:"end"`
 	// Cursor is the last key judged by an earlier invocation, "" at first.
 	Cursor string `json:"cursor"`
+	// Stalled counts the invocations in a row, up to the one before, that
+	// ended with the cursor where it was: the progress guard (run.go).
+	Stalled int `json:"stalled"`
 }
 
 // RemovedObject is one object an S3 ObjectRemoved notification names: its
@@ -75,8 +89,9 @@ var runIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // expected names what the function accepts, for errors.
 const expected = `an EventBridge "Scheduled Event", a ScheduleV2 input {"action":"run"}, ` +
-	`{"action":"plan","run_id":…}, {"action":"shard","run_id":…,"pair":…,"start":…,"end":…,"cursor":…}, ` +
-	`or S3 ObjectRemoved notifications (direct, through EventBridge "Object Deleted", or in SQS messages)`
+	`{"action":"plan","run_id":…}, {"action":"shard","run_id":…,"pair":…,"start":…,"end":…,"cursor":…,"stalled":…}, ` +
+	`{"action":"shard_failed","run_id":…,"pair":…,"start":…,"end":…,"error":…,"cause":…}, ` +
+	`or S3 deletion notifications (ObjectRemoved or LifecycleExpiration: direct, through EventBridge "Object Deleted", SNS, SQS, or SNS then SQS)`
 
 // Decode classifies and decodes an invocation's payload. Anything it does
 // not recognise is an error naming what was expected; nothing is done for
@@ -91,6 +106,10 @@ func Decode(payload []byte) (Request, error) {
 		DetailType *string           `json:"detail-type"`
 		Records    []json.RawMessage `json:"Records"`
 		Event      string            `json:"Event"`
+		// An SNS message as SNS delivers it to an SQS queue (without raw
+		// message delivery).
+		Type     string `json:"Type"`
+		TopicArn string `json:"TopicArn"`
 	}
 	if err := json.Unmarshal(payload, &probe); err != nil {
 		return Request{}, fmt.Errorf("decoding the event: %w; expected %s", err, expected)
@@ -104,12 +123,17 @@ func Decode(payload []byte) (Request, error) {
 		return decodeRecords(payload)
 	case probe.Event == "s3:TestEvent":
 		return Request{Kind: KindTest}, nil
+	case probe.Type != "" && probe.TopicArn != "":
+		return decodeSNSEnvelope(payload)
 	}
 	return Request{}, fmt.Errorf("unrecognised event (no \"action\", \"detail-type\" or \"Records\"); expected %s", expected)
 }
 
 func decodeAction(payload []byte, action string) (Request, error) {
-	if action == string(KindCertify) {
+	switch action {
+	case string(KindShardFailed):
+		return decodeShardFailed(payload)
+	case string(KindCertify):
 		return decodeCertify(payload)
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -152,9 +176,12 @@ func decodeAction(payload []byte, action string) (Request, error) {
 		if t.Cursor != "" && (t.Cursor < t.Start || t.End != "" && t.Cursor >= t.End) {
 			return Request{}, fmt.Errorf("the \"shard\" request's cursor %q is outside its range [%q, %q)", t.Cursor, t.Start, t.End)
 		}
+		if t.Stalled < 0 {
+			return Request{}, fmt.Errorf("the \"shard\" request's stalled count %d is negative", t.Stalled)
+		}
 		return Request{Kind: KindShard, RunID: t.RunID, Shard: t}, nil
 	}
-	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan", "shard" and "certify" (reports are the report function's)`, action)
+	return Request{}, fmt.Errorf(`unknown action %q: the verify function takes "run", "plan", "shard", "shard_failed" and "certify" (reports are the report function's)`, action)
 }
 
 // s3DeletedDetail is the detail of an EventBridge "Object Deleted" event.
@@ -167,6 +194,8 @@ type s3DeletedDetail struct {
 		VersionID string `json:"version-id"`
 	} `json:"object"`
 	DeletionType string `json:"deletion-type"`
+	// Reason is "DeleteObject" or "Lifecycle Expiration".
+	Reason string `json:"reason"`
 }
 
 func decodeEventBridge(payload []byte) (Request, error) {
@@ -188,9 +217,14 @@ func decodeEventBridge(payload []byte) (Request, error) {
 		if ev.Time.IsZero() {
 			return Request{}, errors.New(`the EventBridge "Object Deleted" event has no "time"`)
 		}
-		// EventBridge gives S3 keys as they are, not URL-encoded.
+		// EventBridge gives S3 keys as they are, not URL-encoded. A deletion
+		// by a lifecycle rule says so after its type.
+		name := "Object Deleted:" + d.DeletionType
+		if d.Reason != "" && d.Reason != "DeleteObject" {
+			name += " (" + d.Reason + ")"
+		}
 		return Request{Kind: KindObjectsRemoved, Removed: []RemovedObject{{
-			Bucket: d.Bucket.Name, Key: d.Object.Key, VersionID: d.Object.VersionID, Event: "Object Deleted:" + d.DeletionType, Time: ev.Time.UTC(),
+			Bucket: d.Bucket.Name, Key: d.Object.Key, VersionID: d.Object.VersionID, Event: name, Time: ev.Time.UTC(),
 		}}}, nil
 	}
 	return Request{}, fmt.Errorf("unsupported EventBridge event: source %q, detail-type %q; expected %s", ev.Source, ev.DetailType, expected)
@@ -220,7 +254,13 @@ func decodeRecords(payload []byte) (Request, error) {
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return Request{}, fmt.Errorf("decoding the SQS event: %w", err)
 		}
-		return fromSQSEvent(ev)
+		return Request{Kind: KindSQSBatch, Messages: ev.Records}, nil
+	case "aws:sns":
+		var ev events.SNSEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return Request{}, fmt.Errorf("decoding the SNS event: %w", err)
+		}
+		return fromSNSEvent(ev)
 	default:
 		return Request{}, fmt.Errorf("unsupported Records of eventSource %q; expected %s", src, expected)
 	}
@@ -232,8 +272,8 @@ func fromS3Event(ev events.S3Event) (Request, error) {
 		if r.EventSource != "aws:s3" {
 			return Request{}, fmt.Errorf("record %d: eventSource %q in an S3 notification", i, r.EventSource)
 		}
-		if !strings.HasPrefix(r.EventName, "ObjectRemoved:") {
-			return Request{}, fmt.Errorf("record %d: S3 event %q is not an ObjectRemoved event; only deletions are judged", i, r.EventName)
+		if !isDeletion(r.EventName) {
+			return Request{}, fmt.Errorf("record %d: S3 event %q is not a deletion (ObjectRemoved or LifecycleExpiration); only deletions are judged", i, r.EventName)
 		}
 		// S3 notifications URL-encode keys, with '+' for spaces; the events
 		// package decodes them (and rejects bad escapes) into URLDecodedKey.
@@ -249,25 +289,87 @@ func fromS3Event(ev events.S3Event) (Request, error) {
 	return req, nil
 }
 
-// fromSQSEvent unwraps S3 notifications or EventBridge events delivered
-// through SQS, each message body being one of them.
-func fromSQSEvent(ev events.SQSEvent) (Request, error) {
+// DecodeSQSMessage unwraps the S3 notification or EventBridge event an SQS
+// message holds: an objects_removed request, or a test event.
+func DecodeSQSMessage(m events.SQSMessage) (Request, error) {
+	inner, err := Decode([]byte(m.Body))
+	if err != nil {
+		return Request{}, fmt.Errorf("SQS message %s: %w", m.MessageId, err)
+	}
+	switch inner.Kind {
+	case KindObjectsRemoved, KindTest:
+		return inner, nil
+	}
+	return Request{}, fmt.Errorf("SQS message %s holds a %q request; only S3 deletion notifications come through SQS", m.MessageId, inner.Kind)
+}
+
+// isDeletion reports whether an S3 notification's event name is a deletion:
+// a request's (ObjectRemoved:Delete, ObjectRemoved:DeleteMarkerCreated) or
+// a lifecycle rule's (LifecycleExpiration:Delete,
+// LifecycleExpiration:DeleteMarkerCreated), with or without the "s3:"
+// prefix of the notification configuration's names. ObjectRestore:Delete,
+// the expiry of a restored copy, is not one: the object stays.
+func isDeletion(name string) bool {
+	name = strings.TrimPrefix(name, "s3:")
+	return strings.HasPrefix(name, "ObjectRemoved:") || strings.HasPrefix(name, "LifecycleExpiration:")
+}
+
+// snsEnvelope is an SNS message as SNS delivers it to an SQS queue (unless
+// raw message delivery is on) or as its Records hold it: the S3
+// notification is its Message, a JSON string.
+type snsEnvelope struct {
+	Type      string `json:"Type"`
+	MessageID string `json:"MessageId"`
+	TopicArn  string `json:"TopicArn"`
+	Message   string `json:"Message"`
+}
+
+// decodeSNSEnvelope unwraps the S3 notification an SNS message carries.
+func decodeSNSEnvelope(payload []byte) (Request, error) {
+	var env snsEnvelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return Request{}, fmt.Errorf("decoding the SNS message: %w", err)
+	}
+	return fromSNSMessage(env.Type, env.MessageID, env.TopicArn, env.Message)
+}
+
+// fromSNSEvent unwraps the S3 notifications of SNS messages delivered to
+// the function by an SNS subscription.
+func fromSNSEvent(ev events.SNSEvent) (Request, error) {
 	req := Request{Kind: KindObjectsRemoved}
-	for i, m := range ev.Records {
-		inner, err := Decode([]byte(m.Body))
+	for i, r := range ev.Records {
+		if r.EventSource != "aws:sns" {
+			return Request{}, fmt.Errorf("record %d: eventSource %q in an SNS event", i, r.EventSource)
+		}
+		inner, err := fromSNSMessage(r.SNS.Type, r.SNS.MessageID, r.SNS.TopicArn, r.SNS.Message)
 		if err != nil {
-			return Request{}, fmt.Errorf("SQS message %d (%s): %w", i, m.MessageId, err)
+			return Request{}, fmt.Errorf("record %d: %w", i, err)
 		}
-		switch inner.Kind {
-		case KindObjectsRemoved:
-			req.Removed = append(req.Removed, inner.Removed...)
-		case KindTest:
-		default:
-			return Request{}, fmt.Errorf("SQS message %d (%s) holds a %q request; only S3 ObjectRemoved notifications come through SQS", i, m.MessageId, inner.Kind)
-		}
+		req.Removed = append(req.Removed, inner.Removed...)
 	}
 	if len(req.Removed) == 0 {
 		return Request{Kind: KindTest}, nil
 	}
 	return req, nil
+}
+
+// fromSNSMessage decodes the S3 notification an SNS message of topic
+// carries: deletions, or S3's test event.
+func fromSNSMessage(typ, id, topic, message string) (Request, error) {
+	switch typ {
+	case "Notification":
+	case "SubscriptionConfirmation":
+		return Request{}, fmt.Errorf("SNS message %s of %s confirms a subscription, which carries no deletion: confirm it (its SubscribeURL) or subscribe the queue from the topic's account", id, topic)
+	default:
+		return Request{}, fmt.Errorf("SNS message %s of %s is of type %q, not a Notification", id, topic, typ)
+	}
+	inner, err := Decode([]byte(message))
+	if err != nil {
+		return Request{}, fmt.Errorf("SNS message %s of %s: %w", id, topic, err)
+	}
+	switch inner.Kind {
+	case KindObjectsRemoved, KindTest:
+		return inner, nil
+	}
+	return Request{}, fmt.Errorf("SNS message %s of %s holds a %q request; only S3 deletion notifications come through SNS", id, topic, inner.Kind)
 }

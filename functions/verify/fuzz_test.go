@@ -12,7 +12,8 @@ import (
 // messages) and whatever mutates from them: it never panics, and what it
 // accepts is a request it can serve — a known kind, run ids that are one
 // safe path segment, shard ranges that are not empty, removed objects with
-// a bucket and a key.
+// a bucket and a key, SQS batches whose messages each decode or fail
+// alone.
 func FuzzDecode(f *testing.F) {
 	samples, _ := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
 	for _, p := range samples {
@@ -50,6 +51,18 @@ func FuzzDecode(f *testing.F) {
 				if o.Bucket == "" || o.Key == "" || o.Time.IsZero() {
 					t.Fatalf("a removed object without bucket, key or time: %+v", o)
 				}
+			}
+		case KindSQSBatch:
+			if len(req.Messages) == 0 {
+				t.Fatal("an SQS batch with no message")
+			}
+			// Each message decodes on its own, or fails alone.
+			for _, m := range req.Messages {
+				_, _ = DecodeSQSMessage(m)
+			}
+		case KindShardFailed:
+			if !runIDRE.MatchString(req.RunID) {
+				t.Fatalf("a shard failure of run id %q", req.RunID)
 			}
 		case KindCertify:
 		default:

@@ -257,8 +257,40 @@ func TestNothingIsWrittenForUnknownOrMalformedEvents(t *testing.T) {
 	}
 }
 
-// A plan of "new" begins a run; planning it again by its id, or "new" while
-// it is in progress, answers the same shards; shards run until done.
+// readTasks reads the shard tasks a plan listed.
+func readTasks(t *testing.T, plan PlanAnswer) []ShardTask {
+	t.Helper()
+	path, ok := strings.CutPrefix(plan.Location.URL, "file://")
+	if !ok {
+		t.Fatalf("the shard list is at %q", plan.Location.URL)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []ShardTask
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		var task ShardTask
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&task); err != nil || !strings.HasSuffix(line, "}\n") {
+			t.Fatalf("line %q of the shard list: %v", line, err)
+		}
+		out = append(out, task)
+	}
+	if len(out) != plan.Count {
+		t.Errorf("the shard list holds %d tasks, the plan says %d", len(out), plan.Count)
+	}
+	return out
+}
+
+// A plan of "new" begins a run and lists its shard tasks as JSON Lines at
+// the run's state prefix; planning it again by its id, or "new" while it
+// is in progress, lists the same; each line, as the Distributed Map passes
+// it, runs its shard until done.
 func TestPlanAndShards(t *testing.T) {
 	f := newFixture(t)
 	out, err := f.invoke(`{"action":"plan","run_id":"new"}`)
@@ -269,9 +301,17 @@ func TestPlanAndShards(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &plan); err != nil {
 		t.Fatal(err)
 	}
+	want := PlanAnswer{RunID: plan.RunID, Count: 3, Location: ListLocation{URL: "file://" + filepath.ToSlash(filepath.Join(f.dir, "state", "runs", plan.RunID, "map", "shards.jsonl"))}}
+	if diff := cmp.Diff(want, plan); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	tasks := readTasks(t, plan)
 	var ranges [][2]string
-	for _, s := range plan.Shards {
+	for _, s := range tasks {
 		ranges = append(ranges, [2]string{s.Start, s.End})
+		if s != (ShardTask{Action: "shard", RunID: plan.RunID, Pair: "us-users", Start: s.Start, End: s.End}) {
+			t.Errorf("task %+v", s)
+		}
 	}
 	if diff := cmp.Diff([][2]string{{"", "00043/"}, {"00043/", "00731/"}, {"00731/", ""}}, ranges); diff != "" {
 		t.Errorf("shards (-want +got):\n%s", diff)
@@ -285,7 +325,7 @@ func TestPlanAndShards(t *testing.T) {
 			t.Errorf("%s (-first +again):\n%s", again, diff)
 		}
 	}
-	for _, s := range plan.Shards {
+	for _, s := range tasks {
 		b, _ := json.Marshal(s)
 		out, err := f.invoke(string(b))
 		if err != nil {
@@ -295,13 +335,50 @@ func TestPlanAndShards(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &ans); err != nil {
 			t.Fatal(err)
 		}
-		if !ans.Done || ans.Counts.Objects == 0 || ans.Counts.Count(ledger.Verified) != ans.Counts.Objects {
+		if !ans.Done || ans.Stalled != 0 || ans.Counts.Objects == 0 || ans.Counts.Count(ledger.Verified) != ans.Counts.Objects {
 			t.Errorf("shard %s: %s", b, out)
 		}
 	}
 	out, err = f.invoke(`{"action":"plan","run_id":"` + plan.RunID + `"}`)
 	if err != nil || !strings.Contains(out, `"complete":false`) {
 		t.Errorf("a run whose shards are done is complete only once finished (by the report function): %s, %v", out, err)
+	}
+}
+
+// Plan's answer stays a few hundred bytes however many shards the run
+// has: Step Functions passes at most 256 KiB between states.
+func TestPlanAnswerIsSmallWhateverTheShardCount(t *testing.T) {
+	f := newFixture(t)
+	for i := range 3000 {
+		k := fmt.Sprintf("10000/%s-%05d.bin", strings.Repeat("long-key-name-", 4), i)
+		for _, s := range f.stores {
+			s.Put(k, []byte("content of "+k))
+		}
+	}
+	cfg, err := config.Parse(filepath.Join(f.dir, "parityproof.yaml"), []byte(strings.Replace(handlerConfig, "checkpoint_every: 2", "checkpoint_every: 50\n  shard_size: 1", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h.load = func(context.Context) (*lambdaenv.Env, error) { return &lambdaenv.Env{Config: cfg, Source: "test"}, nil }
+	if _, err := f.invoke(`{"action":"run"}`); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.invoke(`{"action":"plan","run_id":"new"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan PlanAnswer
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Count < 1000 || len(out) >= 2048 {
+		t.Errorf("a plan of %d shards answered %d bytes, want at least 1,000 shards in less than 2 KiB", plan.Count, len(out))
+	}
+	tasks := readTasks(t, plan)
+	for i := 1; i < len(tasks); i++ {
+		if tasks[i-1].End != tasks[i].Start {
+			t.Fatalf("tasks %d and %d do not meet: %+v, %+v", i-1, i, tasks[i-1], tasks[i])
+		}
 	}
 }
 
@@ -356,5 +433,112 @@ func TestDeadlineMargin(t *testing.T) {
 		if diff := cmp.Diff([]any{tc.want, tc.err}, []any{got, msg}); diff != "" {
 			t.Errorf("%q (-want +got):\n%s", tc.env, diff)
 		}
+	}
+}
+
+// Every deletion shape of events/ goes through the handler: S3 Lifecycle
+// expirations (permanent and delete markers), EventBridge's lifecycle
+// deletions, S3 -> SNS -> Lambda and S3 -> SNS -> SQS. A key that no store
+// holds and no ledger knows is answered with a warning, never a silent
+// nothing; a poison message fails alone and writes nothing.
+func TestDeletionShapesThroughTheHandler(t *testing.T) {
+	f := newFixture(t)
+	out, err := f.invoke(`{"action":"run"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run RunAnswer
+	if err := json.Unmarshal([]byte(out), &run); err != nil || !run.Done {
+		t.Fatalf("run: %s, %v", out, err)
+	}
+	for _, s := range []string{"legacy-us", "legacy-sg"} {
+		f.stores[s].Delete("00042/backup 1 été.bin")
+	}
+	f.stores["legacy-us"].Delete("00043/backup-1.bin")
+	type row struct {
+		Pair, Key string
+		Verdict   ledger.Verdict
+		Warning   string
+		Written   bool
+	}
+	var failures []string
+	answer := func(name string) ([]row, error) {
+		t.Helper()
+		out, err := f.invoke(string(sample(t, name)))
+		if err != nil {
+			return nil, err
+		}
+		var a struct {
+			Rejudged          []row             `json:"rejudged"`
+			Ignored           []json.RawMessage `json:"ignored"`
+			BatchItemFailures []struct {
+				ItemIdentifier string `json:"itemIdentifier"`
+			} `json:"batchItemFailures"`
+		}
+		if err := json.Unmarshal([]byte(out), &a); err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Ignored) != 0 {
+			t.Errorf("%s: ignored %s", name, out)
+		}
+		failures = nil
+		for _, x := range a.BatchItemFailures {
+			failures = append(failures, x.ItemIdentifier)
+		}
+		return a.Rejudged, nil
+	}
+	unknown := "no store of the pair holds the key and it is not in the ledger of run " + run.RunID +
+		": it was deleted, but nothing says whether it ever had a copy (created and deleted between runs, or before the first run without a baseline)"
+	for _, tc := range []struct {
+		file string
+		want []row
+	}{
+		{"s3-lifecycle-expiration.json", []row{
+			{"us-users", "00042/backup 1 été.bin", ledger.Deleted, "", true},
+			{"us-users", "00043/backup-1.bin", ledger.DeletionIncomplete, "", true},
+		}},
+		{"eventbridge-lifecycle-expiration.json", []row{{"us-users", "00042/backup 1 été.bin", ledger.Deleted, "", true}}},
+		{"sns-s3-object-removed.json", []row{{"us-users", "00043/backup-1.bin", ledger.DeletionIncomplete, "", true}}},
+		{"sqs-sns-s3-object-removed.json", []row{
+			{"us-users", "00044/a+b?c#d.bin", "", unknown, true},
+			{"us-users", "00045/gone-before-any-run.bin", "", unknown, true},
+		}},
+	} {
+		got, err := answer(tc.file)
+		if err != nil {
+			t.Errorf("%s: %v", tc.file, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.file, diff)
+		}
+	}
+	// The warning is in the record, which has no entry.
+	for p, content := range f.files() {
+		if strings.Contains(p, "/rejudged/") && strings.Contains(content, `"key": "00045/gone-before-any-run.bin"`) {
+			var rec state.Rejudged
+			if err := json.Unmarshal([]byte(content), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Entry != nil || rec.Warning != unknown {
+				t.Errorf("record %s: entry %v, warning %q", p, rec.Entry, rec.Warning)
+			}
+		}
+	}
+	// A poison message fails alone: the good message of its batch is
+	// re-judged (as it was already: nothing is written).
+	before := f.files()
+	got, err := answer("sqs-sns-poison.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]row{{"us-users", "00044/a+b?c#d.bin", "", unknown, false}}, got); diff != "" {
+		t.Errorf("the poison message's batch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"0b5f3c1e-2c83-4b7a-9f0e-6a1f6f3e2a03"}, failures); diff != "" {
+		t.Errorf("batchItemFailures (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(before, f.files()); diff != "" {
+		t.Errorf("the poison message changed files (-want +got):\n%s", diff)
 	}
 }

@@ -7,8 +7,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// holder names this invocation in the leases it takes: the function, its
-// request id and log stream, for the messages of whoever it blocks.
+// holder names this invocation in the leases it takes: the function, the
+// request id of the invocation that opened the runner and its container's
+// log stream, for the messages of whoever it blocks.
 func holder(ctx context.Context, function string) string {
 	h := "the " + function + " function"
 	if lc, ok := lambdacontext.FromContext(ctx); ok {

@@ -5,13 +5,16 @@
 // orchestration API (internal/run), as the command line does.
 //
 //	{"action":"run"}, an EventBridge scheduled event  → a whole run inline until the deadline
-//	{"action":"plan","run_id":"new"|RUN}               → {"run_id", "complete", "shards": [shard tasks]}
-//	{"action":"shard","run_id",…}                       → {"done", "cursor", "counts"}
-//	S3 ObjectRemoved (direct, EventBridge, SQS)         → those keys re-judged, recorded under <state>/rejudged/
+//	{"action":"plan","run_id":"new"|RUN}               → {"run_id", "complete", "count", "location"}: the shard tasks as JSON Lines at the state location
+//	{"action":"shard","run_id",…,"cursor","stalled"}    → {"done", "cursor", "counts", "stalled"}, or the error ShardStalled
+//	{"action":"shard_failed","run_id",…,"error","cause"} → the failure recorded for the run's report
+//	S3 ObjectRemoved (direct, EventBridge)              → those keys re-judged, recorded under <state>/rejudged/
+//	a batch of SQS messages holding those               → the same, each message on its own; {"batchItemFailures"} names those that failed
 //
 // Every invocation works until a safety margin before its deadline
 // (PARITYPROOF_DEADLINE_MARGIN, a Go duration, 30s by default and at most
-// half the time left), then checkpoints and answers.
+// half the time left), then checkpoints and answers. A container keeps
+// its environment and runner between invocations (cache.go).
 package main
 
 import (
@@ -54,12 +57,21 @@ type handler struct {
 	identify func(context.Context) *state.Identity
 	now      func() time.Time
 	margin   time.Duration
+	// ttl is how long the container keeps its environment (cache.go);
+	// requests, when set, carries the request id into every log line.
+	ttl      time.Duration
+	cache    containerCache
+	requests *requestID
 }
 
 func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	log := h.log
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With("request_id", lc.AwsRequestID)
+		if h.requests != nil {
+			h.requests.set(lc.AwsRequestID)
+		} else {
+			log = log.With("request_id", lc.AwsRequestID)
+		}
 	}
 	req, err := Decode(payload)
 	if err != nil {
@@ -71,17 +83,9 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		log.Info("ignored S3's test event")
 		return map[string]string{"ignored": "s3:TestEvent"}, nil
 	}
-	env, err := h.load(ctx)
+	env, runner, err := h.prepare(ctx)
 	if err != nil {
 		log.Error("cannot prepare the configuration", "err", err)
-		return nil, err
-	}
-	runner, err := run.Open(ctx, run.Options{
-		Config: env.Config, Stores: h.open, Now: h.now, Logger: log, ToolVersion: version,
-		Identify: h.identify, InLambda: true, Metrics: h.metrics, SNSTopic: env.SNSTopic,
-		Holder: holder(ctx, "verify"),
-	})
-	if err != nil {
 		return nil, err
 	}
 	inv := &invocation{h: h, log: log, env: env, runner: runner}
@@ -93,8 +97,12 @@ func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, err
 		out, err = inv.plan(ctx, req.RunID)
 	case KindShard:
 		out, err = inv.shard(ctx, req.Shard)
+	case KindShardFailed:
+		out, err = inv.shardFailed(ctx, req.Failure)
 	case KindObjectsRemoved:
 		out, err = runner.Rejudge(ctx, req.Removed)
+	case KindSQSBatch:
+		out, err = inv.sqsBatch(ctx, req.Messages)
 	case KindCertify:
 		out, err = inv.certify(ctx, req.Certify)
 	default:
@@ -140,9 +148,15 @@ func deadlineMargin(getenv func(string) string) (time.Duration, error) {
 }
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("function", "verify", "version", version)
+	requests := &requestID{}
+	log := slog.New(requestLog{slog.NewJSONHandler(os.Stderr, nil), requests}).With("function", "verify", "version", version)
 	slog.SetDefault(log)
 	margin, err := deadlineMargin(os.Getenv)
+	if err != nil {
+		log.Error("bad environment", "err", err)
+		os.Exit(2)
+	}
+	ttl, err := cacheTTL(os.Getenv)
 	if err != nil {
 		log.Error("bad environment", "err", err)
 		os.Exit(2)
@@ -153,8 +167,10 @@ func main() {
 		load: func(ctx context.Context) (*lambdaenv.Env, error) {
 			return lambdaenv.Load(ctx, lambdaenv.Options{Logger: log})
 		},
-		now:    time.Now,
-		margin: margin,
+		now:      time.Now,
+		margin:   margin,
+		ttl:      ttl,
+		requests: requests,
 	}
 	lambda.Start(h.handle)
 }

@@ -20,11 +20,12 @@
 //   - Retries: the SDK's default retryer unless [Options.Retry] says
 //     otherwise.
 //
-// Whose credentials a client uses is [Options.Identity]; its zero value is
-// the default chain. Per-store identities (a profile, a role to assume
-// with an external id, static keys named by environment variables, a CA
-// bundle of the store's own) are meant to become fields of [Identity],
-// resolved by this package, so that callers do not change.
+// Whose credentials a client uses, and which certificate authorities it
+// trusts, is [Options.Identity]; its zero value is the default chain and
+// the system's authorities. A store of its own identity names a profile, a
+// key pair in environment variables, or a role to assume (with an external
+// id) with either, and a CA bundle of its own ([Identity]); an error
+// getting its credentials names the identity tried ([CredentialsError]).
 package awsclient
 
 import (
@@ -81,13 +82,6 @@ type Options struct {
 	// HTTPClient, if set, carries the requests instead of the client that
 	// honours AWS_CA_BUNDLE (tests record requests with it).
 	HTTPClient aws.HTTPClient
-}
-
-// Identity says whose credentials a client uses. The zero Identity is the
-// default AWS credential chain.
-type Identity struct {
-	// Credentials, if set, replaces the chain's credentials.
-	Credentials aws.CredentialsProvider
 }
 
 // RetryMode names one of the AWS SDK's retry strategies.
@@ -155,15 +149,25 @@ type settings struct {
 // load loads the AWS configuration and resolves o for the service
 // serviceID (the SDK's ServiceID).
 func load(ctx context.Context, o Options, serviceID string) (*settings, error) {
-	var opts []func(*awsconfig.LoadOptions) error
+	opts, err := o.Identity.loadOptions()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Identity, err)
+	}
+	pool, err := o.Identity.trust()
+	if err != nil {
+		return nil, err
+	}
 	if o.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(o.Region))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
+		if o.Identity.Profile != "" {
+			return nil, fmt.Errorf("loading the AWS configuration of %s: %w", o.Identity, err)
+		}
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
-	s := &settings{cfg: cfg, region: cfg.Region, credentials: o.Identity.Credentials}
+	s := &settings{cfg: cfg, region: cfg.Region}
 	if o.Endpoint != "" {
 		s.endpoint = aws.String(o.Endpoint)
 	}
@@ -187,6 +191,9 @@ func load(ctx context.Context, o Options, serviceID string) (*settings, error) {
 		if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
 			s.httpClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = timeout })
 		}
+	}
+	if err := s.resolveIdentity(ctx, o, pool); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Identity, err)
 	}
 	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
@@ -28,11 +29,18 @@ func (o Opener) Open(ctx context.Context, s config.Store, pageSize int) (invento
 	}
 	switch s.Type {
 	case config.S3:
+		id, err := Identity(s)
+		if err != nil {
+			return nil, err
+		}
 		return s3.New(ctx, s3.Config{
 			Name: s.Name, Bucket: s.Bucket, Prefix: s.Prefix, Region: s.Region,
-			Endpoint: s.Endpoint, PathStyle: s.PathStyle, PageSize: pageSize,
+			Endpoint: s.Endpoint, PathStyle: s.PathStyle, PageSize: pageSize, Identity: id,
 		}, s3.WithLogger(log))
 	case config.OCI:
+		if s.KeySecret != "" && s.ConfigFile == "" {
+			return nil, fmt.Errorf("store %s: its API key is the secret %s, which only the Lambda functions read (on the command line, name an OCI configuration file and profile instead)", s.Name, s.KeySecret)
+		}
 		return oci.New(ctx, oci.Config{
 			Name: s.Name, Namespace: s.Namespace, Bucket: s.Bucket, Prefix: s.Prefix, Region: s.Region,
 			Endpoint: s.Endpoint, Auth: oci.Auth(s.Auth), ConfigFile: s.ConfigFile, Profile: s.Profile,
@@ -40,4 +48,25 @@ func (o Opener) Open(ctx context.Context, s config.Store, pageSize int) (invento
 		})
 	}
 	return nil, fmt.Errorf("store %s: unknown type %q", s.Name, s.Type)
+}
+
+// Identity is the awsclient identity of an S3 store: whose credentials
+// sign its requests and whom its endpoint's certificate must chain to. A
+// credentials_secret is usable only once the Lambda functions have written
+// it to a credentials file (internal/lambdaenv).
+func Identity(s config.Store) (awsclient.Identity, error) {
+	if s.CredentialsSecret != "" && s.CredentialsFile == "" {
+		return awsclient.Identity{}, fmt.Errorf("store %s: its key pair is the secret %s, which only the Lambda functions read (on the command line, name a profile or environment variables instead)", s.Name, s.CredentialsSecret)
+	}
+	session := s.RoleSessionName
+	if session == "" && s.RoleARN != "" {
+		session = "parityproof-" + s.Name
+		session = session[:min(len(session), 64)]
+	}
+	return awsclient.Identity{
+		Profile: s.Profile, CredentialsFile: s.CredentialsFile, Secret: s.CredentialsSecret,
+		AccessKeyIDEnv: s.AccessKeyIDEnv, SecretAccessKeyEnv: s.SecretAccessKeyEnv, SessionTokenEnv: s.SessionTokenEnv,
+		RoleARN: s.RoleARN, ExternalID: s.ExternalID, SessionName: session, STSEndpoint: s.STSEndpoint,
+		CABundle: s.CABundle,
+	}, nil
 }

@@ -123,7 +123,7 @@ func TestParseRejectsBrokenConfigurations(t *testing.T) {
 		{"unknown store field", base(func(s string) string {
 			return strings.Replace(s, "    path_style: true\n", "    path_style: true\n    storage_class: GLACIER\n", 1)
 		}),
-			[]string{`c.yaml:10:5: stores.legacy-us.storage_class: unknown field (known: auth, bucket, config_file, endpoint, namespace, path_style, prefix, profile, region, type)`}},
+			[]string{`c.yaml:10:5: stores.legacy-us.storage_class: unknown field (known: access_key_id_env, auth, baseline, bucket, ca_bundle, config_file, credentials_secret, endpoint, external_id, key_secret, namespace, path_style, prefix, profile, region, role_arn, role_session_name, secret_access_key_env, session_token_env, sts_endpoint, type)`}},
 		{"pair names a missing store", base(func(s string) string {
 			return strings.Replace(s, "[legacy-us, legacy-sg]", "[legacy-us, legacy-eu]", 1)
 		}),
@@ -202,7 +202,7 @@ pairs:
   - {name: p, legacy: [a], target: a}
 `, []string{
 			`c.yaml:4:3: stores.a: a store of this name is already defined at line 3; this second definition is checked, then ignored`,
-			`c.yaml:4:47: stores.a.colour: unknown field (known: auth, bucket, config_file, endpoint, namespace, path_style, prefix, profile, region, type)`,
+			`c.yaml:4:47: stores.a.colour: unknown field (known: access_key_id_env, auth, baseline, bucket, ca_bundle, config_file, credentials_secret, endpoint, external_id, key_secret, namespace, path_style, prefix, profile, region, role_arn, role_session_name, secret_access_key_env, session_token_env, sts_endpoint, type)`,
 			`c.yaml:4:25: stores.a.bucket: "B" is not an S3 bucket name (3 to 63 lowercase letters, digits, '.' and '-')`,
 			`c.yaml:6:24: pairs[0].legacy[0]: store "a" cannot be both a legacy store and the target`}},
 	} {

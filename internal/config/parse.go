@@ -28,7 +28,7 @@ func Load(path string) (*Config, error) {
 // Parse validates a configuration held in data; path names it in errors and
 // anchors relative file:// locations.
 func Parse(path string, data []byte) (*Config, error) {
-	p := &parser{file: path, dir: filepath.Dir(path)}
+	p := &parser{file: path, dir: filepath.Dir(path), baselineAt: map[string]*yaml.Node{}}
 	sum := sha256.Sum256(data)
 	cfg := &Config{Path: path, Digest: hex.EncodeToString(sum[:]), Stores: map[string]Store{}}
 	var doc yaml.Node
@@ -69,6 +69,9 @@ type parser struct {
 	file     string
 	dir      string
 	problems []Problem
+	// baselineAt holds the baseline field of each store that has one, by
+	// the store's path ("stores.legacy-us").
+	baselineAt map[string]*yaml.Node
 }
 
 func (p *parser) problem(n *yaml.Node, field, format string, args ...any) {
@@ -202,6 +205,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	if pairsNode != nil {
 		p.pairs(pairsNode, "pairs", cfg)
 		p.regions(pairsNode, cfg)
+		p.baselines(cfg)
 	}
 	var err error
 	if cfg.State, err = ParseLocation(state, p.dir); err != nil {
@@ -254,17 +258,29 @@ func (p *parser) store(n *yaml.Node, path string) Store {
 	set := func(name string, dst *string) func(*yaml.Node, string) {
 		return func(n *yaml.Node, field string) { nodes[name] = n; p.str(n, field, dst) }
 	}
+	var baseline string
 	p.fields(n, path, map[string]func(*yaml.Node, string){
-		"type":        set("type", &typ),
-		"bucket":      set("bucket", &s.Bucket),
-		"prefix":      set("prefix", &s.Prefix),
-		"region":      set("region", &s.Region),
-		"endpoint":    set("endpoint", &s.Endpoint),
-		"path_style":  func(n *yaml.Node, field string) { nodes["path_style"] = n; p.boolean(n, field, &s.PathStyle) },
-		"namespace":   set("namespace", &s.Namespace),
-		"auth":        set("auth", &s.Auth),
-		"config_file": set("config_file", &s.ConfigFile),
-		"profile":     set("profile", &s.Profile),
+		"type":                  set("type", &typ),
+		"bucket":                set("bucket", &s.Bucket),
+		"prefix":                set("prefix", &s.Prefix),
+		"region":                set("region", &s.Region),
+		"endpoint":              set("endpoint", &s.Endpoint),
+		"path_style":            func(n *yaml.Node, field string) { nodes["path_style"] = n; p.boolean(n, field, &s.PathStyle) },
+		"profile":               set("profile", &s.Profile),
+		"access_key_id_env":     set("access_key_id_env", &s.AccessKeyIDEnv),
+		"secret_access_key_env": set("secret_access_key_env", &s.SecretAccessKeyEnv),
+		"session_token_env":     set("session_token_env", &s.SessionTokenEnv),
+		"credentials_secret":    set("credentials_secret", &s.CredentialsSecret),
+		"role_arn":              set("role_arn", &s.RoleARN),
+		"external_id":           set("external_id", &s.ExternalID),
+		"role_session_name":     set("role_session_name", &s.RoleSessionName),
+		"sts_endpoint":          set("sts_endpoint", &s.STSEndpoint),
+		"ca_bundle":             set("ca_bundle", &s.CABundle),
+		"baseline":              set("baseline", &baseline),
+		"namespace":             set("namespace", &s.Namespace),
+		"auth":                  set("auth", &s.Auth),
+		"config_file":           set("config_file", &s.ConfigFile),
+		"key_secret":            set("key_secret", &s.KeySecret),
 	}, "type", "bucket", "region")
 	if n.Kind != yaml.MappingNode {
 		return s
@@ -279,12 +295,22 @@ func (p *parser) store(n *yaml.Node, path string) Store {
 	}
 	switch s.Type {
 	case S3:
-		only(OCI, "namespace", "auth", "config_file", "profile")
+		only(OCI, "namespace", "auth", "config_file", "key_secret")
 		if s.Bucket != "" && !s3BucketRE.MatchString(s.Bucket) {
 			p.problem(nodes["bucket"], join(path, "bucket"), "%q is not an S3 bucket name (3 to 63 lowercase letters, digits, '.' and '-')", s.Bucket)
 		}
+		p.identity(nodes, path, &s)
+		if bn := nodes["baseline"]; bn != nil && baseline != "" {
+			p.baselineAt[path] = bn
+			b, err := parseBaseline(baseline, p.dir)
+			if err != nil {
+				p.problem(bn, join(path, "baseline"), "%v", err)
+			}
+			s.Baseline = b
+		}
 	case OCI:
-		only(S3, "path_style")
+		only(S3, "path_style", "access_key_id_env", "secret_access_key_env", "session_token_env", "credentials_secret",
+			"role_arn", "external_id", "role_session_name", "sts_endpoint", "ca_bundle", "baseline")
 		if _, ok := nodes["namespace"]; !ok {
 			p.problem(n, join(path, "namespace"), "is required for oci stores")
 		}
@@ -301,13 +327,23 @@ func (p *parser) store(n *yaml.Node, path string) Store {
 			p.problem(nodes["auth"], join(path, "auth"), "%q is not an authentication method (api_key, instance_principal or resource_principal)", s.Auth)
 		}
 		if validAuth && s.Auth != AuthAPIKey {
-			for _, f := range []string{"config_file", "profile"} {
+			for _, f := range []string{"config_file", "profile", "key_secret"} {
 				if fn, ok := nodes[f]; ok {
 					p.problem(fn, join(path, f), "applies to auth api_key only; this store uses %s", s.Auth)
 				}
 			}
 		}
-		if s.Auth == AuthAPIKey {
+		if kn := nodes["key_secret"]; kn != nil && s.Auth == AuthAPIKey {
+			if !validSecret(s.KeySecret) {
+				p.problem(kn, join(path, "key_secret"), "%q is not a Secrets Manager secret's name or ARN", s.KeySecret)
+			}
+			for _, f := range []string{"config_file", "profile"} {
+				if fn, ok := nodes[f]; ok {
+					p.problem(fn, join(path, f), "cannot go with key_secret: the Lambda functions sign with the key in the secret")
+				}
+			}
+		}
+		if s.Auth == AuthAPIKey && s.KeySecret == "" {
 			if s.ConfigFile == "" {
 				s.ConfigFile = "~/.oci/config"
 			}

@@ -72,12 +72,60 @@ type Store struct {
 	Endpoint string
 	// S3 only.
 	PathStyle bool
+	// Profile is, for an S3 store, the AWS profile of the shared
+	// configuration and credentials files its credentials come from; for
+	// an OCI store (api_key only), the OCI configuration file's profile.
+	Profile string
+	// S3 only: the store's identity (DESIGN.md, Configuration). Every
+	// field is optional; none means the default AWS credential chain.
+	// AccessKeyIDEnv, SecretAccessKeyEnv and SessionTokenEnv name
+	// environment variables holding a key pair, never the keys.
+	AccessKeyIDEnv, SecretAccessKeyEnv, SessionTokenEnv string
+	// CredentialsSecret names a Secrets Manager secret holding a key pair
+	// ({"access_key_id", "secret_access_key"[, "session_token"]}); the
+	// Lambda functions read it (internal/lambdaenv), nothing else does.
+	CredentialsSecret string
+	// RoleARN is a role the credentials above assume (STS AssumeRole);
+	// ExternalID, RoleSessionName and STSEndpoint go with it.
+	RoleARN, ExternalID, RoleSessionName, STSEndpoint string
+	// CABundle is the absolute path of a PEM file of the certificate
+	// authorities the endpoint's certificate must chain to, instead of the
+	// system's.
+	CABundle string
+	// CredentialsFile is not in the file: the Lambda functions set it,
+	// with Profile, to where they wrote CredentialsSecret's key pair.
+	CredentialsFile string
+	// Baseline names the S3 Inventory of a legacy S3 store that its
+	// first run judges keys deleted before it from; nil for none.
+	Baseline *Baseline
 	// OCI only.
 	Namespace  string
 	Auth       string // api_key, instance_principal or resource_principal
 	ConfigFile string // api_key only
-	Profile    string // api_key only
+	// KeySecret (api_key only) names a Secrets Manager secret holding the
+	// store's API key ({"tenancy", "user", "private_key"[, "region"]});
+	// the Lambda functions read it, nothing else does.
+	KeySecret string
 }
+
+// Baseline names an Amazon S3 Inventory report (its manifest.json):
+// s3://BUCKET/KEY?region=…&endpoint=…&path_style=… in the inventory's
+// destination bucket, read with the store's identity, or file://PATH, a
+// local copy laid out like the destination bucket.
+type Baseline struct {
+	// Raw is the baseline as written.
+	Raw    string
+	Scheme string // "s3" or "file"
+	// Bucket and Key locate an s3 manifest; Region, Endpoint and PathStyle
+	// reach it (an empty Region is the store's).
+	Bucket, Key, Region, Endpoint string
+	PathStyle                     bool
+	// Path is a file manifest's absolute path.
+	Path string
+}
+
+// String returns the baseline as written.
+func (b Baseline) String() string { return b.Raw }
 
 // OCI authentication methods.
 const (

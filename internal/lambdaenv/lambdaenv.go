@@ -15,11 +15,21 @@
 //	PARITYPROOF_SNS_TOPIC         SNS topic for report summaries when the configuration names none; optional
 //
 // With a key secret, every OCI store and location of the configuration that
-// authenticates with an API key (auth: api_key, the default) is pointed at
-// the written configuration file's DEFAULT profile, whatever config_file
-// and profile it named. AWS clients come from awsclient and take their
-// region, credentials and endpoints (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3,
-// …) from the default AWS chain.
+// authenticates with an API key (auth: api_key, the default) and names no
+// key_secret of its own is pointed at the written configuration file's
+// DEFAULT profile, whatever config_file and profile it named.
+//
+// Stores name secrets of their own: an OCI store's key_secret (JSON with
+// tenancy, user, private_key and optionally region) becomes a key file and
+// the profile STORE-<store> of the same configuration file; an S3 store's
+// credentials_secret (JSON with access_key_id, secret_access_key and
+// optionally session_token) becomes the profile parityproof-<store> of an
+// AWS credentials file, which the store's client reads (and no other).
+// Every file is 0600 in a 0700 folder ($TMPDIR/parityproof-secrets). The
+// secrets themselves are read with the function's own identity. AWS clients
+// come from awsclient and take their region, credentials and endpoints
+// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, …) from the default AWS chain,
+// but for the stores' own identities.
 package lambdaenv
 
 import (
@@ -62,10 +72,15 @@ var ErrNoConfig = errors.New(EnvConfig + " is not set: name the configuration as
 type Options struct {
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
-	// Dir is where the OCI key and configuration file are written; ""
-	// means parityproof-oci in os.TempDir() (/tmp in Lambda).
+	// Dir is where the keys, the OCI configuration file and the AWS
+	// credentials file are written; "" means parityproof-secrets in
+	// os.TempDir() (/tmp in Lambda).
 	Dir    string
 	Logger *slog.Logger
+	// SkipStoreSecrets leaves the stores' own secrets unread, for a
+	// function that opens no store (the report function): its role need
+	// not read them.
+	SkipStoreSecrets bool
 }
 
 // Env is a function's prepared environment.
@@ -76,7 +91,7 @@ type Env struct {
 	// Source is where the configuration was read from.
 	Source string
 	// OCIConfigFile is the OCI configuration file written for the key
-	// secret, "" when none is named.
+	// secrets, "" when none is named.
 	OCIConfigFile string
 	// SNSTopic is the topic report summaries go to: the configuration's
 	// notify.sns_topic, else PARITYPROOF_SNS_TOPIC, else "".
@@ -109,18 +124,52 @@ func Load(ctx context.Context, o Options) (*Env, error) {
 	if env.SNSTopic == "" {
 		env.SNSTopic = getenv(EnvSNSTopic)
 	}
+	dir := o.Dir
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "parityproof-secrets")
+	}
+	sec := &secretFiles{dir: dir}
 	if secret := getenv(EnvOCIKeySecret); secret != "" {
-		dir := o.Dir
-		if dir == "" {
-			dir = filepath.Join(os.TempDir(), "parityproof-oci")
-		}
 		id := ociIdentity{Tenancy: getenv(EnvOCITenancy), User: getenv(EnvOCIUser), Region: getenv(EnvOCIRegion)}
-		if env.OCIConfigFile, err = writeOCIKey(ctx, secret, id, dir); err != nil {
+		if err := id.check(); err != nil {
 			return nil, err
 		}
-		pointAt(cfg, env.OCIConfigFile)
+		if err := sec.ociKey(ctx, secret, "DEFAULT", "key.pem", id); err != nil {
+			return nil, err
+		}
 	}
-	log.Info("configuration loaded", "source", src, "sha256", cfg.Digest, "oci_key_from_secret", env.OCIConfigFile != "")
+	var stores storesWritten
+	if !o.SkipStoreSecrets {
+		if stores, err = sec.storeSecrets(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if len(sec.oci) > 0 {
+		if env.OCIConfigFile, err = sec.writeOCIConfig(); err != nil {
+			return nil, err
+		}
+		if getenv(EnvOCIKeySecret) != "" {
+			pointAt(cfg, env.OCIConfigFile)
+		}
+		for _, name := range stores.oci {
+			s := cfg.Stores[name]
+			s.ConfigFile, s.Profile = env.OCIConfigFile, ociStoreProfile(name)
+			cfg.Stores[name] = s
+		}
+	}
+	if len(stores.s3) > 0 {
+		path, err := sec.writeAWSCredentials()
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range stores.s3 {
+			s := cfg.Stores[name]
+			s.CredentialsFile, s.Profile = path, awsStoreProfile(name)
+			cfg.Stores[name] = s
+		}
+	}
+	log.Info("configuration loaded", "source", src, "sha256", cfg.Digest, "oci_key_from_secret", getenv(EnvOCIKeySecret) != "",
+		"store_secrets", len(stores.s3)+len(stores.oci))
 	return env, nil
 }
 
@@ -175,10 +224,9 @@ type ociIdentity struct {
 	Tenancy, User, Region string
 }
 
-// writeOCIKey reads the key secret, writes it as key.pem (0600) and an OCI
-// configuration file (0600) with a DEFAULT profile into dir (0700), and
-// returns the configuration file's path. Errors never quote the secret.
-func writeOCIKey(ctx context.Context, secret string, id ociIdentity, dir string) (string, error) {
+// check refuses an identity the key cannot be used with, or whose values
+// would break the configuration file.
+func (id ociIdentity) check() error {
 	var missing []string
 	if id.Tenancy == "" {
 		missing = append(missing, EnvOCITenancy)
@@ -187,62 +235,120 @@ func writeOCIKey(ctx context.Context, secret string, id ociIdentity, dir string)
 		missing = append(missing, EnvOCIUser)
 	}
 	if len(missing) > 0 {
-		return "", fmt.Errorf("%s is set but %s is not: the OCI key needs the tenancy and user it belongs to", EnvOCIKeySecret, strings.Join(missing, " and "))
+		return fmt.Errorf("%s is set but %s is not: the OCI key needs the tenancy and user it belongs to", EnvOCIKeySecret, strings.Join(missing, " and "))
 	}
 	for name, v := range map[string]string{EnvOCITenancy: id.Tenancy, EnvOCIUser: id.User, EnvOCIRegion: id.Region} {
 		if strings.ContainsAny(v, "\n\r=[]") {
-			return "", fmt.Errorf("%s %q cannot go into an OCI configuration file", name, v)
+			return fmt.Errorf("%s %q cannot go into an OCI configuration file", name, v)
 		}
 	}
-	client, err := secrets.SecretsManager(ctx, awsclient.Options{})
-	if err != nil {
-		return "", fmt.Errorf("reading the OCI key secret %s: %w", secret, err)
+	return nil
+}
+
+// ociProfile is one profile of the OCI configuration file written: a key
+// and whom it belongs to.
+type ociProfile struct {
+	name, keyPath, fingerprint string
+	id                         ociIdentity
+}
+
+// secretFiles writes what secrets hold into dir (0700): OCI keys and the
+// OCI configuration file naming them, and an AWS credentials file with a
+// profile per S3 store whose key pair is a secret.
+type secretFiles struct {
+	dir    string
+	client *secretsmanager.Client
+	oci    []ociProfile
+	aws    []awsProfile
+}
+
+// get reads a secret's string (or binary) value. Errors never quote it.
+func (f *secretFiles) get(ctx context.Context, secret, what string) ([]byte, error) {
+	if f.client == nil {
+		c, err := secrets.SecretsManager(ctx, awsclient.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s %s: %w", what, secret, err)
+		}
+		f.client = c
 	}
-	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secret)})
+	out, err := f.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secret)})
 	if err != nil {
-		return "", fmt.Errorf("reading the OCI key secret %s: %w", secret, err)
+		return nil, fmt.Errorf("reading %s %s: %w", what, secret, err)
 	}
-	var keyPEM []byte
 	switch {
 	case out.SecretString != nil:
-		keyPEM = []byte(*out.SecretString)
+		return []byte(*out.SecretString), nil
 	case out.SecretBinary != nil:
-		keyPEM = out.SecretBinary
+		return out.SecretBinary, nil
 	}
+	return nil, fmt.Errorf("%s %s holds no value", what, secret)
+}
+
+// ociKey reads the PEM of an OCI API key from secret, writes it as
+// keyFile (0600) and adds the profile that names it.
+func (f *secretFiles) ociKey(ctx context.Context, secret, profile, keyFile string, id ociIdentity) error {
+	keyPEM, err := f.get(ctx, secret, "the OCI key secret")
+	if err != nil {
+		return err
+	}
+	return f.addOCIKey(secret, profile, keyFile, keyPEM, id)
+}
+
+func (f *secretFiles) addOCIKey(secret, profile, keyFile string, keyPEM []byte, id ociIdentity) error {
 	key, err := ocikey.ParsePrivate(keyPEM)
 	if errors.Is(err, ocikey.ErrEncrypted) {
-		return "", fmt.Errorf("the OCI key secret %s: %w: store the unencrypted PEM (Secrets Manager encrypts it)", secret, err)
+		return fmt.Errorf("the OCI key secret %s: %w: store the unencrypted PEM (Secrets Manager encrypts it)", secret, err)
 	}
 	if err != nil {
-		return "", fmt.Errorf("the OCI key secret %s: %w", secret, err)
+		return fmt.Errorf("the OCI key secret %s: %w", secret, err)
 	}
 	fingerprint, err := ocikey.Fingerprint(&key.PublicKey)
 	if err != nil {
-		return "", fmt.Errorf("the OCI key secret %s: %w", secret, err)
+		return fmt.Errorf("the OCI key secret %s: %w", secret, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("creating %s for the OCI key: %w", dir, err)
+	if err := f.mkdir(); err != nil {
+		return err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return "", fmt.Errorf("making %s private: %w", dir, err)
+	keyPath, err := filepath.Abs(filepath.Join(f.dir, keyFile))
+	if err != nil {
+		return err
 	}
-	keyPath, err := filepath.Abs(filepath.Join(dir, "key.pem"))
+	if strings.ContainsAny(keyPath, "=\n") {
+		return fmt.Errorf("the OCI key's path %q contains '=' or a newline, which OCI configuration files cannot hold", keyPath)
+	}
+	if err := writePrivate(keyPath, keyPEM); err != nil {
+		return fmt.Errorf("writing the OCI key: %w", err)
+	}
+	f.oci = append(f.oci, ociProfile{name: profile, keyPath: keyPath, fingerprint: fingerprint, id: id})
+	return nil
+}
+
+// mkdir makes the private folder the files go into.
+func (f *secretFiles) mkdir() error {
+	if err := os.MkdirAll(f.dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s for the secrets: %w", f.dir, err)
+	}
+	if err := os.Chmod(f.dir, 0o700); err != nil {
+		return fmt.Errorf("making %s private: %w", f.dir, err)
+	}
+	return nil
+}
+
+// writeOCIConfig writes the OCI configuration file (0600) with every
+// profile added, and returns its path.
+func (f *secretFiles) writeOCIConfig() (string, error) {
+	var b strings.Builder
+	for _, p := range f.oci {
+		fmt.Fprintf(&b, "[%s]\nuser=%s\nfingerprint=%s\ntenancy=%s\n", p.name, p.id.User, p.fingerprint, p.id.Tenancy)
+		if p.id.Region != "" {
+			fmt.Fprintf(&b, "region=%s\n", p.id.Region)
+		}
+		fmt.Fprintf(&b, "key_file=%s\n", p.keyPath)
+	}
+	cfgPath, err := filepath.Abs(filepath.Join(f.dir, "config"))
 	if err != nil {
 		return "", err
 	}
-	if strings.ContainsAny(keyPath, "=\n") {
-		return "", fmt.Errorf("the OCI key's path %q contains '=' or a newline, which OCI configuration files cannot hold", keyPath)
-	}
-	if err := writePrivate(keyPath, keyPEM); err != nil {
-		return "", fmt.Errorf("writing the OCI key: %w", err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "[DEFAULT]\nuser=%s\nfingerprint=%s\ntenancy=%s\n", id.User, fingerprint, id.Tenancy)
-	if id.Region != "" {
-		fmt.Fprintf(&b, "region=%s\n", id.Region)
-	}
-	fmt.Fprintf(&b, "key_file=%s\n", keyPath)
-	cfgPath := filepath.Join(filepath.Dir(keyPath), "config")
 	if err := writePrivate(cfgPath, []byte(b.String())); err != nil {
 		return "", fmt.Errorf("writing the OCI configuration file: %w", err)
 	}
@@ -275,7 +381,7 @@ func writePrivate(path string, data []byte) error {
 // API key at the DEFAULT profile of the configuration file path.
 func pointAt(cfg *config.Config, path string) {
 	for name, s := range cfg.Stores {
-		if s.Type == config.OCI && s.Auth == config.AuthAPIKey {
+		if s.Type == config.OCI && s.Auth == config.AuthAPIKey && s.KeySecret == "" {
 			s.ConfigFile, s.Profile = path, "DEFAULT"
 			cfg.Stores[name] = s
 		}

@@ -103,6 +103,19 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// An entry judged from a baseline survives the codec whole.
+func TestBaselineRoundTrip(t *testing.T) {
+	want := []Entry{baselineEntry()}
+	data, _ := writeLedger(t, want)
+	got, err := readAll(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+}
+
 func TestReaderPagesAcrossPageBoundaries(t *testing.T) {
 	var want []Entry
 	for i := range 2*DefaultPageSize + 3 {

@@ -31,6 +31,7 @@ type decoder struct {
 	comparisons []Comparison
 	checksums   []inventory.Checksum
 	heldBy      []string
+	baselines   []BaselineRef
 	text        []byte
 
 	// names holds strings seen that repeat from entry to entry, so that
@@ -67,6 +68,8 @@ func (d *decoder) entry(line []byte, e *Entry) bool {
 		case "deleted_at":
 			e.DeletedAt = new(time.Time)
 			return d.time(e.DeletedAt)
+		case "baseline":
+			return list(d, &e.Baseline, &d.baselines, d.baseline)
 		}
 		return false
 	})
@@ -75,9 +78,12 @@ func (d *decoder) entry(line []byte, e *Entry) bool {
 
 // The members of each object, in the order encoding/json writes them.
 var (
-	entryFields = newFields("key", "verdict", "evidence", "detail", "stores", "comparisons", "held_by", "proven_at", "deleted_at")
-	storeFields = newFields("store", "role", "key", "presence", "size", "etag", "checksums", "encryption", "part_count", "part_size",
-		"version_id", "noncurrent_versions", "unfinished_uploads", "storage_tier", "archival_state", "archived", "created", "modified")
+	entryFields = newFields("key", "verdict", "evidence", "detail", "stores", "comparisons", "held_by", "proven_at", "deleted_at", "baseline")
+	storeFields = newFields(append([]string{"store", "role"}, fingerprintFields...)...)
+	// fingerprintFields are an embedded inventory.Fingerprint's.
+	fingerprintFields = []string{"key", "presence", "size", "etag", "checksums", "encryption", "part_count", "part_size",
+		"version_id", "noncurrent_versions", "unfinished_uploads", "storage_tier", "archival_state", "archived", "created", "modified"}
+	baselineFields   = newFields(append([]string{"store", "inventory", "date"}, fingerprintFields...)...)
 	checksumFields   = newFields("algorithm", "type", "value", "parts", "part_size", "source")
 	comparisonFields = newFields("store", "evidence", "result", "legacy", "target", "carried")
 	proofFields      = newFields("at", "evidence", "size", "checksums", "encryption", "part_size")
@@ -98,48 +104,68 @@ func newFields(names ...string) fields {
 }
 
 func (d *decoder) store(s *StoreFingerprint) bool {
-	f := &s.Fingerprint
 	return d.object(storeFields, func(name string) bool {
 		switch name {
 		case "store":
 			return d.name(&s.Store)
 		case "role":
 			return d.word((*string)(&s.Role), roles)
-		case "key":
-			return d.string(&f.Key)
-		case "presence":
-			return d.unmarshalText(&f.Presence)
-		case "size":
-			return d.int64(&f.Size)
-		case "etag":
-			return d.string(&f.ETag)
-		case "checksums":
-			return list(d, &f.Checksums, &d.checksums, d.checksum)
-		case "encryption":
-			return d.name(&f.Encryption)
-		case "part_count":
-			return d.int(&f.PartCount)
-		case "part_size":
-			return d.int64(&f.PartSize)
-		case "version_id":
-			return d.string(&f.VersionID)
-		case "noncurrent_versions":
-			return d.int(&f.NoncurrentVersions)
-		case "unfinished_uploads":
-			return d.int(&f.UnfinishedUploads)
-		case "storage_tier":
-			return d.name(&f.StorageTier)
-		case "archival_state":
-			return d.string(&f.ArchivalState)
-		case "archived":
-			return d.bool(&f.Archived)
-		case "created":
-			return d.time(&f.Created)
-		case "modified":
-			return d.time(&f.Modified)
 		}
-		return false
+		return d.fingerprint(&s.Fingerprint, name)
 	})
+}
+
+func (d *decoder) baseline(r *BaselineRef) bool {
+	return d.object(baselineFields, func(name string) bool {
+		switch name {
+		case "store":
+			return d.name(&r.Store)
+		case "inventory":
+			return d.name(&r.Inventory)
+		case "date":
+			return d.time(&r.Date)
+		}
+		return d.fingerprint(&r.Fingerprint, name)
+	})
+}
+
+// fingerprint decodes the member name of an embedded Fingerprint.
+func (d *decoder) fingerprint(f *inventory.Fingerprint, name string) bool {
+	switch name {
+	case "key":
+		return d.string(&f.Key)
+	case "presence":
+		return d.unmarshalText(&f.Presence)
+	case "size":
+		return d.int64(&f.Size)
+	case "etag":
+		return d.string(&f.ETag)
+	case "checksums":
+		return list(d, &f.Checksums, &d.checksums, d.checksum)
+	case "encryption":
+		return d.name(&f.Encryption)
+	case "part_count":
+		return d.int(&f.PartCount)
+	case "part_size":
+		return d.int64(&f.PartSize)
+	case "version_id":
+		return d.string(&f.VersionID)
+	case "noncurrent_versions":
+		return d.int(&f.NoncurrentVersions)
+	case "unfinished_uploads":
+		return d.int(&f.UnfinishedUploads)
+	case "storage_tier":
+		return d.name(&f.StorageTier)
+	case "archival_state":
+		return d.string(&f.ArchivalState)
+	case "archived":
+		return d.bool(&f.Archived)
+	case "created":
+		return d.time(&f.Created)
+	case "modified":
+		return d.time(&f.Modified)
+	}
+	return false
 }
 
 func (d *decoder) checksum(c *inventory.Checksum) bool {

@@ -84,6 +84,12 @@ func TestDecoderMatchesEncodingJSON(t *testing.T) {
 		{"time zone hour 24, which time.Time reads", head + `,"deleted_at":"2026-11-02T00:00:00+24:00"}`, true},
 		{"lowercase t and z", head + `,"deleted_at":"2026-11-02t00:00:00z"}`, false},
 		{"every presence", `{"stores":[{"presence":"current"},{"presence":"delete_marker"},{"presence":"no_object"}]}`, true},
+		{"baseline", head + `,"deleted_at":"2026-11-02T00:00:00Z","baseline":[{"store":"legacy-us","inventory":"s3://inv/m/manifest.json","date":"2024-01-02T03:04:00Z","size":3,"etag":"e","checksums":[{"algorithm":"md5","type":"full_object","value":"ab","source":"etag"}],"encryption":"NONE","version_id":"v"},{}]}`, true},
+		{"baseline members out of order", head + `,"baseline":[{"date":"2024-01-02T03:04:00Z","store":"s"}]}`, false},
+		{"baseline without a date is read", head + `,"baseline":[{"store":"s"}]}`, true},
+		{"empty baseline", head + `,"baseline":[]}`, false},
+		{"baseline before deleted_at", head + `,"baseline":[{}],"deleted_at":"2026-11-02T00:00:00Z"}`, false},
+		{"a store's role in a baseline", head + `,"baseline":[{"role":"legacy"}]}`, false},
 
 		{"unknown presence", `{"stores":[{"presence":"gone"}]}`, false},
 		{"empty value", `{"comparisons":[{"legacy":""}]}`, false},

@@ -78,6 +78,18 @@ func appendEntry(b []byte, e *Entry) ([]byte, bool) {
 			return b0, false
 		}
 	}
+	if len(e.Baseline) > 0 {
+		b = append(b, `,"baseline":[`...)
+		for i := range e.Baseline {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, ok = appendBaseline(b, &e.Baseline[i]); !ok {
+				return b0, false
+			}
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}'), true
 }
 
@@ -88,7 +100,27 @@ func appendStore(b []byte, s *StoreFingerprint) ([]byte, bool) {
 	b = appendString(b, s.Store)
 	b = append(b, `,"role":`...)
 	b = appendString(b, string(s.Role))
-	f := &s.Fingerprint
+	return appendFingerprint(b, &s.Fingerprint)
+}
+
+// appendBaseline appends a BaselineRef: its own fields, then the embedded
+// Fingerprint's.
+func appendBaseline(b []byte, r *BaselineRef) ([]byte, bool) {
+	b = append(b, `{"store":`...)
+	b = appendString(b, r.Store)
+	b = append(b, `,"inventory":`...)
+	b = appendString(b, r.Inventory)
+	b = append(b, `,"date":`...)
+	b, ok := appendTime(b, r.Date)
+	if !ok {
+		return b, false
+	}
+	return appendFingerprint(b, &r.Fingerprint)
+}
+
+// appendFingerprint appends the fields of an embedded Fingerprint and
+// closes the object they are in.
+func appendFingerprint(b []byte, f *inventory.Fingerprint) ([]byte, bool) {
 	if f.Key != "" {
 		b = append(b, `,"key":`...)
 		b = appendString(b, f.Key)

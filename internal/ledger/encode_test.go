@@ -95,19 +95,38 @@ func trickyEntries() map[string]Entry {
 		"extreme sizes":                       store(inventory.Fingerprint{Size: -1 << 63, PartSize: 1<<63 - 1, PartCount: -1}),
 		"value kinds":                         values(SizeValue(0), SizeValue(-7), Value{Kind: KindSize, Text: "ignored", Parts: 3, Size: 1}, Value{Kind: KindETag, Text: "\"quoted\""}, ChecksumValue(sum), Value{Kind: "md5", Text: "ab", Parts: 4}, Value{Kind: "md5", Text: "ab", Parts: -4}, Value{Parts: 1}, Value{Size: 5}, Value{Kind: "k\xe6\x97", Text: "\xa5t\u2028"}),
 		"carried comparison":                  {Key: "k", Verdict: Verified, Evidence: EvidenceMD5, Comparisons: []Comparison{{Carried: true}}},
-		"time zones":                          tz("CET", 3600),
-		"time zone west with minutes":         tz("X", -(9*3600 + 30*60)),
-		"time zone with seconds":              tz("LMT", 3600+61),
-		"time zone of 24 hours is refused":    tz("X", 24*3600),
-		"year 10000 is refused":               {Key: "k", DeletedAt: ptr(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))},
-		"year -1 is refused":                  {Key: "k", ProvenAt: &Proof{At: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}},
-		"year 0":                              {Key: "k", ProvenAt: &Proof{At: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}},
-		"local time":                          {Key: "k", DeletedAt: ptr(time.Date(2026, 7, 1, 12, 0, 0, 1, time.Local))},
+		"baseline of every fingerprint field": {Key: "k", Verdict: DeletedUnverified, Evidence: EvidenceNone, Baseline: []BaselineRef{{Store: "s\u2028", Inventory: "<i>", Date: at,
+			Fingerprint: inventory.Fingerprint{Key: "own", Presence: inventory.DeleteMarker, Size: 3, ETag: "e", Checksums: []inventory.Checksum{sum}, Encryption: "aws:kms", VersionID: "v", NoncurrentVersions: 1, Modified: at}}, {}}},
+		"empty baseline is left out":        {Key: "k", Verdict: Deleted, Evidence: EvidenceMD5, Baseline: []BaselineRef{}},
+		"baseline of a zero date":           {Key: "k", Verdict: Deleted, Evidence: EvidenceMD5, Baseline: []BaselineRef{{Store: "s", Date: time.Time{}}}},
+		"baseline of year 10000 is refused": {Key: "k", Verdict: Deleted, Evidence: EvidenceMD5, Baseline: []BaselineRef{{Date: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}},
+		"time zones":                        tz("CET", 3600),
+		"time zone west with minutes":       tz("X", -(9*3600 + 30*60)),
+		"time zone with seconds":            tz("LMT", 3600+61),
+		"time zone of 24 hours is refused":  tz("X", 24*3600),
+		"year 10000 is refused":             {Key: "k", DeletedAt: ptr(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))},
+		"year -1 is refused":                {Key: "k", ProvenAt: &Proof{At: time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		"year 0":                            {Key: "k", ProvenAt: &Proof{At: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		"local time":                        {Key: "k", DeletedAt: ptr(time.Date(2026, 7, 1, 12, 0, 0, 1, time.Local))},
 	}
 	for i, e := range sampleEntries() {
 		entries["sample "+string(rune('0'+i))] = e
 	}
+	entries["judged from a baseline"] = baselineEntry()
 	return entries
+}
+
+// baselineEntry is an entry judged from an S3 Inventory: deleted before
+// any run, its copy proven identical to what the inventory listed.
+func baselineEntry() Entry {
+	at := time.Date(2024, 1, 2, 3, 4, 0, 0, time.UTC)
+	del := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
+	md5 := inventory.Checksum{Algorithm: inventory.MD5, Type: inventory.FullObject, Value: "9e107d9d372bb6826bd81d3542a419d6", Source: inventory.FromETag}
+	return Entry{Key: "from/inventory", Verdict: Deleted, Evidence: EvidenceMD5, DeletedAt: &del, HeldBy: []string{"legacy-us"},
+		Comparisons: []Comparison{{Store: "legacy-us", Evidence: EvidenceMD5, Result: ResultEqual, Legacy: ChecksumValue(md5), Target: ChecksumValue(md5)}},
+		ProvenAt:    &Proof{At: del, Evidence: EvidenceMD5, Size: 43, Checksums: []inventory.Checksum{md5}},
+		Baseline: []BaselineRef{{Store: "legacy-us", Inventory: "s3://inventory/legacy-us/baseline/2024-01-02T03-04Z/manifest.json", Date: at,
+			Fingerprint: inventory.Fingerprint{Size: 43, ETag: "9e107d9d372bb6826bd81d3542a419d6", Checksums: []inventory.Checksum{md5}, Encryption: inventory.EncryptionNone, StorageTier: "STANDARD", Modified: at}}}}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -263,6 +282,16 @@ func fuzzEntry(data []byte) Entry {
 	}
 	if s.byte()%2 == 1 {
 		e.DeletedAt = ptr(s.time())
+	}
+	if n := s.byte() % 4; n > 0 {
+		e.Baseline = []BaselineRef{}
+		for range n - 1 {
+			e.Baseline = append(e.Baseline, BaselineRef{Store: s.string(), Inventory: s.string(), Date: s.time(), Fingerprint: inventory.Fingerprint{
+				Key: s.string(), Presence: inventory.Presence(s.byte() % 5), Size: s.int64(), ETag: s.string(),
+				Checksums: s.checksums(), Encryption: s.string(), VersionID: s.string(), NoncurrentVersions: int(s.int64()),
+				StorageTier: s.string(), Modified: s.time(),
+			}})
+		}
 	}
 	return e
 }

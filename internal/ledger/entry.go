@@ -47,6 +47,27 @@ type Entry struct {
 	// DeletedAt is when the deletion of every legacy copy was first
 	// confirmed.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// Baseline names the records of the legacy stores taken before any run
+	// (S3 Inventories) that the verdict rests on: the key was deleted from
+	// those stores before any run saw it there, and the inventory says
+	// what each held. A later run that finds the key still gone keeps
+	// them.
+	Baseline []BaselineRef `json:"baseline,omitempty"`
+}
+
+// BaselineRef is what a legacy store's baseline — an S3 Inventory — said
+// of a key: evidence named in the ledger.
+type BaselineRef struct {
+	// Store is the legacy store the inventory lists.
+	Store string `json:"store"`
+	// Inventory names the inventory: its manifest's location.
+	Inventory string `json:"inventory"`
+	// Date is the inventory's date (its manifest's creationTimestamp).
+	Date time.Time `json:"date"`
+	// Fingerprint is the key's fingerprint as the inventory listed it,
+	// stored with an empty Key: size, ETag (with the MD5 it stands for),
+	// encryption, version, storage class.
+	inventory.Fingerprint
 }
 
 // StoreFingerprint is one store's fingerprint of the key.
@@ -108,6 +129,7 @@ func (e *Entry) Clone() Entry {
 	c.Stores = slices.Clone(e.Stores)
 	c.Comparisons = slices.Clone(e.Comparisons)
 	c.HeldBy = slices.Clone(e.HeldBy)
+	c.Baseline = slices.Clone(e.Baseline)
 	return c
 }
 

@@ -28,11 +28,37 @@ type ManifestPair struct {
 	Shards []ManifestShard `json:"shards"`
 }
 
-// ManifestShard is one shard's ledger files, in key order.
+// ManifestShard is one shard's ledger files, in key order, and what the
+// shard recorded as it wrote them: its tally, its exceptions and its split
+// points. Manifests written before those were recorded have only the files
+// (Tally nil): a reader then recounts from the files.
 type ManifestShard struct {
 	ID    string             `json:"id"`
 	Range inventory.KeyRange `json:"range"`
 	Files []ManifestFile     `json:"files"`
+	// Tally counts the shard's entries and bytes per verdict.
+	Tally *Tally `json:"tally,omitempty"`
+	// Evidence counts the shard's entries per kind of evidence.
+	Evidence map[Evidence]int64 `json:"evidence,omitempty"`
+	// Exceptions are the shard's exception files: the entries of Files
+	// whose verdicts are exceptions or critical, in key order, in files of
+	// the ledger's format (one beside each ledger part that has any).
+	Exceptions []ManifestFile `json:"exceptions,omitempty"`
+	// SplitPoints are the keys at which the shard's entry count reached a
+	// multiple of SplitEvery (the run's shard size): the key of entry
+	// SplitEvery, 2*SplitEvery, … (counting from 0). The next run cuts a
+	// shard that grew at these keys instead of reading its ledger.
+	SplitEvery  int64    `json:"split_every,omitempty"`
+	SplitPoints []string `json:"split_points,omitempty"`
+}
+
+// Entries counts the shard's entries from its files.
+func (s *ManifestShard) Entries() int64 {
+	var n int64
+	for _, f := range s.Files {
+		n += f.Entries
+	}
+	return n
 }
 
 // ManifestFile is one ledger file: its path relative to the run's folder

@@ -5,12 +5,14 @@ import (
 	"fmt"
 )
 
-// Tally counts entries and their bytes per verdict.
+// Tally counts entries and their bytes per verdict, and per verdict the
+// entries judged from a baseline (Entry.Baseline).
 type Tally struct {
-	Objects int64
-	Bytes   int64
-	counts  [numVerdicts]int64
-	bytes   [numVerdicts]int64
+	Objects  int64
+	Bytes    int64
+	counts   [numVerdicts]int64
+	bytes    [numVerdicts]int64
+	baseline [numVerdicts]int64
 }
 
 const numVerdicts = 10
@@ -53,6 +55,9 @@ func (t *Tally) Add(e *Entry) {
 	if i := e.Verdict.index(); i >= 0 {
 		t.counts[i]++
 		t.bytes[i] += b
+		if len(e.Baseline) > 0 {
+			t.baseline[i]++
+		}
 	}
 }
 
@@ -63,7 +68,30 @@ func (t *Tally) Merge(u Tally) {
 	for i := range t.counts {
 		t.counts[i] += u.counts[i]
 		t.bytes[i] += u.bytes[i]
+		t.baseline[i] += u.baseline[i]
 	}
+}
+
+// FromBaseline returns the number of entries with verdict v judged from a
+// baseline.
+func (t *Tally) FromBaseline(v Verdict) int64 {
+	if i := v.index(); i >= 0 {
+		return t.baseline[i]
+	}
+	return 0
+}
+
+// BaselineVerdicts returns, for every verdict, the entries judged from a
+// baseline, or nil when none was.
+func (t *Tally) BaselineVerdicts() map[Verdict]int64 {
+	if t.baseline == [numVerdicts]int64{} {
+		return nil
+	}
+	m := make(map[Verdict]int64, numVerdicts)
+	for _, v := range Verdicts {
+		m[v] = t.FromBaseline(v)
+	}
+	return m
 }
 
 // Count returns the number of entries with verdict v.
@@ -129,11 +157,14 @@ type tallyJSON struct {
 	Bytes        int64             `json:"bytes"`
 	Verdicts     map[Verdict]int64 `json:"verdicts"`
 	VerdictBytes map[Verdict]int64 `json:"verdict_bytes"`
+	// Baseline is left out when no entry was judged from a baseline, so
+	// that tallies without one encode as they always did.
+	Baseline map[Verdict]int64 `json:"baseline_verdicts,omitempty"`
 }
 
 // MarshalJSON encodes the tally with every verdict present.
 func (t Tally) MarshalJSON() ([]byte, error) {
-	return json.Marshal(tallyJSON{t.Objects, t.Bytes, t.Verdicts(), t.VerdictBytes()})
+	return json.Marshal(tallyJSON{t.Objects, t.Bytes, t.Verdicts(), t.VerdictBytes(), t.BaselineVerdicts()})
 }
 
 // UnmarshalJSON decodes a tally, rejecting unknown verdicts.
@@ -156,6 +187,13 @@ func (t *Tally) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("unknown verdict %q in a tally", v)
 		}
 		t.bytes[i] = n
+	}
+	for v, n := range j.Baseline {
+		i := v.index()
+		if i < 0 {
+			return fmt.Errorf("unknown verdict %q in a tally", v)
+		}
+		t.baseline[i] = n
 	}
 	return nil
 }

@@ -125,10 +125,30 @@ type Inputs struct {
 	// Previous is the previous run's ledger over (at least) the shard's
 	// range; nil for a first run. Entries outside the range are skipped.
 	Previous EntryStream
-	// Baseline is an imported record of keys known to have existed (and
-	// perhaps proven) before the first run; nil for none. It stands in for
-	// the previous entry of keys the previous ledger does not hold.
-	Baseline EntryStream
+	// Baselines are records of legacy stores taken before the first run
+	// (S3 Inventories), at most one per legacy store. For a key the
+	// previous ledger does not hold, they stand in for what no run saw:
+	// which stores held it, and what each held.
+	Baselines []Baseline
+}
+
+// Baseline is one legacy store's record of its keys taken before any run
+// saw them: an S3 Inventory. A key it lists that no store holds any more
+// was deleted before the run: `deleted` when the target's copy matches
+// what the record lists (a comparable checksum and the size), else
+// `deleted_unverified`, with the record named in the entry.
+type Baseline struct {
+	// Store is the legacy store the record lists, one of the pair's.
+	Store string
+	// Source names the record in the ledger: the inventory's manifest.
+	Source string
+	// Date is when the record was taken.
+	Date time.Time
+	// Listing streams the record's fingerprints sorted by logical key, as
+	// a store's listing does (Presence telling a current object, a delete
+	// marker over noncurrent versions, or noncurrent versions alone); keys
+	// outside the shard's range are an error, like a listing's.
+	Listing inventory.Listing
 }
 
 // Verify judges every key in r and passes each entry, in key order, to
@@ -145,6 +165,9 @@ func (e *Engine) Verify(ctx context.Context, r inventory.KeyRange, in Inputs, em
 	tally := ledger.NewTally()
 	if len(in.Legacy) != len(e.pair.Legacy) {
 		return tally, fmt.Errorf("pair %q: %d legacy listings for %d legacy stores", e.pair.Name, len(in.Legacy), len(e.pair.Legacy))
+	}
+	if err := e.checkBaselines(in.Baselines); err != nil {
+		return tally, err
 	}
 	m := newMerger(e.pair, r, in)
 	st := newKeyState(len(e.pair.Legacy))

@@ -41,9 +41,14 @@ func (e *Engine) judge(s *keyState) decision {
 	}
 
 	recreated := prev != nil && prev.DeletedAt != nil
-	var prevHeld []string
+	var prevHeld, baseHeld []string
 	if prev != nil && !recreated {
 		prevHeld = prev.HeldBy
+	}
+	if prev == nil {
+		// No run saw the key: the baselines tell which stores held it.
+		baseHeld = e.baselineHeld(s)
+		prevHeld = baseHeld
 	}
 
 	entry := s.newEntry()
@@ -53,14 +58,30 @@ func (e *Engine) judge(s *keyState) decision {
 	// Has deletion begun? A store that holds or held the key has no current
 	// object: it stopped listing it, hides it behind a delete marker, or
 	// only unfinished uploads hold parts.
+	// The baselines that said a store held the key: this run's, for a key
+	// no run saw; the previous entry's, while the store stays without it.
+	var refs []ledger.BaselineRef
+	switch {
+	case prev == nil:
+		refs = s.baselineRefsOf(baseHeld)
+	case !recreated:
+		refs = prev.Baseline
+	}
 	var begun []string
+	var kept []ledger.BaselineRef
 	for i := 0; i < nL; i++ {
 		f := s.legacy[i]
 		name := e.pair.Legacy[i].Name
 		held := contains(prevHeld, name)
 		switch {
 		case f == nil || !f.Holds():
-			if held {
+			if !held {
+				break
+			}
+			if r, ok := refOf(refs, name); ok {
+				begun = append(begun, fmt.Sprintf("%s no longer holds it (its S3 Inventory of %s listed it)", name, stamp(r.Date)))
+				kept = append(kept, r)
+			} else {
 				begun = append(begun, name+" no longer holds it")
 			}
 		case f.Presence == inventory.DeleteMarker:
@@ -133,6 +154,9 @@ func (e *Engine) judge(s *keyState) decision {
 
 	entry.Verdict, entry.Evidence = verdict, evidence
 	entry.Detail = strings.Join(details, "; ")
+	if len(kept) > 0 {
+		entry.Baseline = kept
+	}
 	return decision{entry: entry}
 }
 
@@ -140,6 +164,9 @@ func (e *Engine) judge(s *keyState) decision {
 func (e *Engine) judgeGone(s *keyState, prev *ledger.Entry) decision {
 	t := s.target
 	targetHere := t != nil && t.Presence == inventory.Current
+	if prev == nil && e.baselineHeld(s) != nil {
+		return e.judgeFromBaseline(s)
+	}
 	entry := s.newEntry()
 	entry.Stores = e.storeFingerprints(s)
 	if prev == nil {
@@ -151,6 +178,7 @@ func (e *Engine) judgeGone(s *keyState, prev *ledger.Entry) decision {
 		return decision{entry: entry}
 	}
 	entry.HeldBy = prev.HeldBy
+	entry.Baseline = prev.Baseline // the deletion was judged from them
 	entry.DeletedAt = prev.DeletedAt
 	if entry.DeletedAt == nil {
 		entry.DeletedAt = e.nowPtr

@@ -18,6 +18,14 @@ type keyState struct {
 	targetVal inventory.Fingerprint
 	prev      *ledger.Entry
 	prevVal   ledger.Entry
+	// baseline[j] is baseline j's fingerprint of the key, nil if it does
+	// not list it; baselineVal holds the values it points to once owned.
+	// bases describes the baselines (their listings unused here), and
+	// baseStore[j] is baseline j's legacy store index.
+	baseline    []*inventory.Fingerprint
+	baselineVal []inventory.Fingerprint
+	bases       []Baseline
+	baseStore   []int
 
 	// headed[i] and read[i] say whether store i (legacy stores first, the
 	// target last) was asked already, so each is asked at most once.
@@ -52,9 +60,30 @@ func newKeyState(legacy int) *keyState {
 	}
 }
 
+// baselines sets the shard's baselines: bs, of the legacy stores stores.
+func (s *keyState) baselines(bs []Baseline, stores []int) {
+	s.bases, s.baseStore = bs, stores
+	s.baseline = make([]*inventory.Fingerprint, len(bs))
+	s.baselineVal = make([]inventory.Fingerprint, len(bs))
+}
+
+// ownBaselines makes the baselines' fingerprints the state's own copies,
+// so that they outlive the pages of the baselines' listings: a key kept
+// while the merge goes on (concurrent resolution, issue 11's detach) must
+// call it with the listings' own.
+func (s *keyState) ownBaselines() {
+	for j, f := range s.baseline {
+		if f != nil && f != &s.baselineVal[j] {
+			s.baselineVal[j] = *f
+			s.baseline[j] = &s.baselineVal[j]
+		}
+	}
+}
+
 func (s *keyState) reset(key string) {
 	s.key = key
 	clear(s.legacy)
+	clear(s.baseline)
 	s.target, s.prev = nil, nil
 	clear(s.headed)
 	clear(s.read)

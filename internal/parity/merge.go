@@ -136,21 +136,35 @@ func (c *entryCursor) head() (*ledger.Entry, error) {
 // merger is the k-way merge of a shard's sources. It holds one page per
 // source, whatever the number of keys.
 type merger struct {
-	legacy   []fpCursor
-	target   fpCursor
-	previous entryCursor
-	baseline entryCursor
+	legacy    []fpCursor
+	target    fpCursor
+	previous  entryCursor
+	baselines []fpCursor
+	// bases are the baselines, bases[j]'s legacy store index baseStore[j]
+	// (Verify refuses baselines of stores the pair does not have).
+	bases     []Baseline
+	baseStore []int
 }
 
 func newMerger(p Pair, r inventory.KeyRange, in Inputs) *merger {
 	m := &merger{
-		legacy:   make([]fpCursor, len(in.Legacy)),
-		target:   fpCursor{name: p.Target.Name, l: in.Target, r: r},
-		previous: entryCursor{name: "previous ledger", s: in.Previous, r: r},
-		baseline: entryCursor{name: "baseline", s: in.Baseline, r: r},
+		legacy:    make([]fpCursor, len(in.Legacy)),
+		target:    fpCursor{name: p.Target.Name, l: in.Target, r: r},
+		previous:  entryCursor{name: "previous ledger", s: in.Previous, r: r},
+		baselines: make([]fpCursor, len(in.Baselines)),
+		bases:     in.Baselines,
+		baseStore: make([]int, len(in.Baselines)),
 	}
 	for i, l := range in.Legacy {
 		m.legacy[i] = fpCursor{name: p.Legacy[i].Name, l: l, r: r}
+	}
+	for j, b := range in.Baselines {
+		m.baselines[j] = fpCursor{name: "the baseline of " + b.Store + " (" + b.Source + ")", l: b.Listing, r: r}
+		for i, l := range p.Legacy {
+			if l.Name == b.Store {
+				m.baseStore[j] = i
+			}
+		}
 	}
 	return m
 }
@@ -190,17 +204,22 @@ func (m *merger) next(st *keyState) (bool, error) {
 	if p != nil {
 		consider(p.Key)
 	}
-	b, err := m.baseline.head()
-	if err != nil {
-		return false, err
-	}
-	if b != nil {
-		consider(b.Key)
+	for j := range m.baselines {
+		b, err := m.baselines[j].head()
+		if err != nil {
+			return false, err
+		}
+		if b != nil {
+			consider(b.Key)
+		}
 	}
 	if !found {
 		return false, nil
 	}
 
+	if len(st.baseline) != len(m.baselines) {
+		st.baselines(m.bases, m.baseStore)
+	}
 	st.reset(key)
 	for i := range m.legacy {
 		c := &m.legacy[i]
@@ -213,16 +232,16 @@ func (m *merger) next(st *keyState) (bool, error) {
 		st.target = t
 		m.target.i++
 	}
-	switch {
-	case p != nil && p.Key == key:
+	if p != nil && p.Key == key {
 		st.prev = p
 		m.previous.i++
-		if b != nil && b.Key == key {
-			m.baseline.i++
+	}
+	for j := range m.baselines {
+		c := &m.baselines[j]
+		if c.i < len(c.page) && c.page[c.i].Key == key {
+			st.baseline[j] = &c.page[c.i]
+			c.i++
 		}
-	case b != nil && b.Key == key:
-		st.prev = b
-		m.baseline.i++
 	}
 	return true, nil
 }

@@ -287,7 +287,7 @@ type oracleEntry struct {
 
 // oracle judges a key from the ground truth by DESIGN.md's rules, written
 // as plainly as possible.
-func oracle(w *world, key string, prev *oracleEntry, deep bool, run int) (oracleEntry, bool) {
+func oracle(w *world, key string, prev *oracleEntry, deep bool, run int, base *inventorySnapshot) (oracleEntry, bool) {
 	type copyOf struct {
 		store  string
 		obj    object
@@ -318,6 +318,34 @@ func oracle(w *world, key string, prev *oracleEntry, deep bool, run int) (oracle
 	if prev != nil && prev.verdict == ledger.Extra && len(holds) == 0 {
 		prev = nil
 	}
+	// The stores whose inventory, taken before the first run, lists
+	// content under the key: they stand in for a previous entry.
+	var inventoried []string
+	if prev == nil && base != nil {
+		for _, st := range []string{"legacy-us", "legacy-sg"} {
+			if _, ok := base.content[st][key]; ok {
+				inventoried = append(inventoried, st)
+			}
+		}
+	}
+	if len(holds) == 0 && len(inventoried) > 0 {
+		// Deleted before the run: deleted only when every inventoried copy
+		// has an ETag that is its MD5 (single part, not SSE-KMS) and the
+		// target holds that very content.
+		e := oracleEntry{verdict: ledger.DeletedUnverified, heldBy: map[string]bool{}, deleted: true}
+		ok := tHere
+		for _, st := range inventoried {
+			e.heldBy[st] = true
+			o := base.content[st][key]
+			if o.multipart || o.kms || !tHere || o.content != t.content {
+				ok = false
+			}
+		}
+		if ok {
+			e.verdict, e.proven, e.provenT, e.provenAt, e.provenL = ledger.Deleted, true, t.content, run, map[string]string{}
+		}
+		return e, true
+	}
 	if len(holds) == 0 {
 		switch {
 		case prev == nil && tHere:
@@ -343,6 +371,9 @@ func oracle(w *world, key string, prev *oracleEntry, deep bool, run int) (oracle
 		for s := range prev.heldBy {
 			heldBy[s] = true
 		}
+	}
+	for _, st := range inventoried {
+		heldBy[st] = true // it held the key when the inventory was taken
 	}
 	begun := false
 	for _, s := range []string{"legacy-us", "legacy-sg"} {
@@ -441,6 +472,62 @@ func identity(store string, o object) string {
 	return id
 }
 
+// inventorySnapshot is an S3 Inventory of the legacy stores taken before
+// the first run: what each listed, and the ground truth behind it.
+type inventorySnapshot struct {
+	// content[store][key] is the content-bearing object the inventory
+	// listed: the current one, or the newest version under a delete
+	// marker.
+	content map[string]map[string]object
+	// rows[store] is the inventory's fingerprints, sorted.
+	rows map[string][]inventory.Fingerprint
+}
+
+// takeInventory lists the legacy stores as S3 Inventory would: ETags,
+// sizes, versions, and the encryption when the inventory has
+// EncryptionStatus (encryption).
+func (w *world) takeInventory(encryption bool) *inventorySnapshot {
+	inv := &inventorySnapshot{content: map[string]map[string]object{"legacy-us": {}, "legacy-sg": {}}, rows: map[string][]inventory.Fingerprint{}}
+	enc := func(f *inventory.Fingerprint, o object) {
+		switch {
+		case !encryption:
+		case o.kms:
+			f.Encryption = "aws:kms"
+		default:
+			f.Encryption = inventory.EncryptionNone
+		}
+	}
+	for _, k := range propKeys {
+		if o, ok := w.us[k]; ok {
+			f := legacyFingerprint(k, o, false)
+			enc(&f, o)
+			inv.rows["legacy-us"] = append(inv.rows["legacy-us"], f)
+			inv.content["legacy-us"][k] = o
+		}
+		if len(w.sg[k]) == 0 {
+			continue
+		}
+		hidden, hasHidden, noncurrent := w.versions(k)
+		var f inventory.Fingerprint
+		if cur, ok := w.current("legacy-sg", k); ok {
+			f = legacyFingerprint(k, cur, true)
+			enc(&f, cur)
+			inv.content["legacy-sg"][k] = cur
+		} else {
+			f = inventory.Fingerprint{Key: k, Presence: inventory.DeleteMarker}
+			if hasHidden {
+				f = legacyFingerprint(k, hidden, true)
+				enc(&f, hidden)
+				f.Presence = inventory.DeleteMarker
+				inv.content["legacy-sg"][k] = hidden
+			}
+		}
+		f.NoncurrentVersions = noncurrent
+		inv.rows["legacy-sg"] = append(inv.rows["legacy-sg"], f)
+	}
+	return inv
+}
+
 // sliceEntries streams a ledger held in memory.
 type sliceEntries struct{ es []ledger.Entry }
 
@@ -463,6 +550,15 @@ func TestPropertyEngineAgreesWithOracle(t *testing.T) {
 		// truth[run][key] is the target content at each run, for the safety check.
 		targetAt := make([]map[string]string, 0, runs)
 		legacyAt := make([]map[string][]string, 0, runs)
+		// Sometimes S3 Inventories of the legacy stores, taken before
+		// the first run and given to it as baselines.
+		var base *inventorySnapshot
+		if rapid.Bool().Draw(rt, "baselines") {
+			for _, o := range rapid.SliceOfN(genOp(), 0, 8).Draw(rt, "ops before the inventory") {
+				w.apply(o)
+			}
+			base = w.takeInventory(rapid.Bool().Draw(rt, "inventory with EncryptionStatus"))
+		}
 		for run := range runs {
 			for _, o := range rapid.SliceOfN(genOp(), 0, 8).Draw(rt, fmt.Sprintf("ops before run %d", run)) {
 				w.apply(o)
@@ -499,6 +595,15 @@ func TestPropertyEngineAgreesWithOracle(t *testing.T) {
 				Target:   memory.NewListing(ctx, tg, 1),
 				Previous: &sliceEntries{es: prevLedger},
 			}
+			runBase := base
+			if run > 0 {
+				runBase = nil // a first run reads the baselines
+			}
+			if runBase != nil {
+				for _, st := range []string{"legacy-sg", "legacy-us"} {
+					in.Baselines = append(in.Baselines, Baseline{Store: st, Source: "inventory of " + st, Date: earlier, Listing: memory.NewListing(ctx, runBase.rows[st], 2)})
+				}
+			}
 			var got []ledger.Entry
 			if _, err := e.Verify(ctx, inventory.KeyRange{}, in, func(en *ledger.Entry) error {
 				got = append(got, en.Clone())
@@ -511,7 +616,7 @@ func TestPropertyEngineAgreesWithOracle(t *testing.T) {
 			want := map[string]ledger.Verdict{}
 			next := map[string]*oracleEntry{}
 			for _, k := range propKeys {
-				oe, ok := oracle(w, k, oracleState[k], deep, run)
+				oe, ok := oracle(w, k, oracleState[k], deep, run, runBase)
 				if ok {
 					want[k] = oe.verdict
 					next[k] = &oe
@@ -537,6 +642,19 @@ func TestPropertyEngineAgreesWithOracle(t *testing.T) {
 						rt.Fatalf("run %d: %q deleted without a strong proof: %+v", run, en.Key, p)
 					}
 					pr := int(p.At.Sub(now) / (24 * time.Hour))
+					if pr == 0 && len(en.Baseline) > 0 {
+						// Proven in the first run from the inventories:
+						// each listed content the target held then and
+						// holds now.
+						for _, b := range en.Baseline {
+							o, ok := base.content[b.Store][en.Key]
+							if !ok || o.content != targetAt[0][en.Key] || o.content != tsnap[en.Key] {
+								rt.Fatalf("run %d: %q deleted on %s's inventory, which listed %q, while the target held %q then and %q now",
+									run, en.Key, b.Store, o.content, targetAt[0][en.Key], tsnap[en.Key])
+							}
+						}
+						continue
+					}
 					if pr >= run {
 						rt.Fatalf("run %d: %q deleted on a proof from run %d, not an earlier one", run, en.Key, pr)
 					}

@@ -247,6 +247,18 @@ func AttestWith(ctx context.Context, fetch Fetcher, reportURL string, o AttestOp
 		if d := diffCounts(p.Bytes, t.VerdictBytes()); d != "" {
 			return fail(reportURL, fmt.Sprintf("pair %s: bytes differ from the ledger's: %s", p.Name, d))
 		}
+		switch bv := t.BaselineVerdicts(); {
+		case p.Baseline == nil && bv != nil:
+			return fail(reportURL, fmt.Sprintf("pair %s: the report says nothing of baselines, the ledger judged keys from them", p.Name))
+		case p.Baseline != nil && bv != nil:
+			if d := diffCounts(p.Baseline.Verdicts, bv); d != "" {
+				return fail(reportURL, fmt.Sprintf("pair %s: the verdicts judged from baselines differ from the ledger's: %s", p.Name, d))
+			}
+		case p.Baseline != nil:
+			if d := diffCounts(p.Baseline.Verdicts, zeroVerdicts()); d != "" {
+				return fail(reportURL, fmt.Sprintf("pair %s: the verdicts judged from baselines differ from the ledger's: %s", p.Name, d))
+			}
+		}
 		attested, _ := attestation(&PairReport{Name: p.Name, Objects: t.Objects, Verdicts: t.Verdicts()}, rep.Complete)
 		if attested != p.Attested {
 			return fail(reportURL, fmt.Sprintf("pair %s: the report says attested=%v, the ledger says %v", p.Name, p.Attested, attested))

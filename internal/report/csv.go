@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -28,49 +29,81 @@ const (
 	checksumSep = "; "
 )
 
-// CSV renders exceptions.csv: one row per exception, in report.json's
-// order. A cell that a spreadsheet would take for a formula (one starting
-// with =, +, -, @, a tab or a carriage return) is written with a leading
-// apostrophe, and so is one that starts with an apostrophe; ParseCSV
-// removes it.
+// CSV renders exceptions.csv in memory: one row per exception, in
+// report.json's order. A cell that a spreadsheet would take for a formula
+// (one starting with =, +, -, @, a tab or a carriage return) is written
+// with a leading apostrophe, and so is one that starts with an apostrophe;
+// ParseCSV removes it. Reports Build makes stream their exceptions from
+// the state (with a background context): Publish writes them through
+// WriteCSV's writer instead.
 func (r *Report) CSV() ([]byte, error) {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.Write(CSVHeader); err != nil {
-		return nil, fmt.Errorf("encoding exceptions.csv: %w", err)
-	}
-	for _, x := range r.Exceptions {
-		var names, presence, sizes, sums []string
-		var target *ExceptionStore
-		for i := range x.Stores {
-			s := &x.Stores[i]
-			if s.Role == string(ledger.Target) {
-				target = s
-				continue
-			}
-			names = append(names, s.Store)
-			presence = append(presence, s.Presence)
-			sizes = append(sizes, strconv.FormatInt(s.Size, 10))
-			sums = append(sums, strings.Join(s.Checksums, checksumSep))
-		}
-		row := []string{x.Pair, x.Key, string(x.Verdict), string(x.Severity), string(x.Evidence), x.Detail,
-			strings.Join(names, storeSep), strings.Join(presence, storeSep), strings.Join(sizes, storeSep), strings.Join(sums, storeSep),
-			"", "", "", ""}
-		if target != nil {
-			row[10], row[11], row[12], row[13] = target.Store, target.Presence, strconv.FormatInt(target.Size, 10), strings.Join(target.Checksums, checksumSep)
-		}
-		for i := range row {
-			row[i] = escapeCell(row[i])
-		}
-		if err := w.Write(row); err != nil {
-			return nil, fmt.Errorf("encoding exceptions.csv: %w", err)
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("encoding exceptions.csv: %w", err)
+	if err := r.WriteCSV(context.Background(), &buf); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// WriteCSV writes exceptions.csv to w, a row at a time.
+func (r *Report) WriteCSV(ctx context.Context, w io.Writer) error {
+	cs, err := newCSVWriter(w)
+	if err != nil {
+		return err
+	}
+	if err := r.EachException(ctx, cs.add); err != nil {
+		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
+	}
+	return cs.end()
+}
+
+// csvWriter writes exceptions.csv a row at a time.
+type csvWriter struct {
+	w *csv.Writer
+}
+
+func newCSVWriter(w io.Writer) (*csvWriter, error) {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return nil, fmt.Errorf("encoding exceptions.csv: %w", err)
+	}
+	return &csvWriter{w: cw}, nil
+}
+
+func (c *csvWriter) add(x *Exception) error {
+	var names, presence, sizes, sums []string
+	var target *ExceptionStore
+	for i := range x.Stores {
+		s := &x.Stores[i]
+		if s.Role == string(ledger.Target) {
+			target = s
+			continue
+		}
+		names = append(names, s.Store)
+		presence = append(presence, s.Presence)
+		sizes = append(sizes, strconv.FormatInt(s.Size, 10))
+		sums = append(sums, strings.Join(s.Checksums, checksumSep))
+	}
+	row := []string{x.Pair, x.Key, string(x.Verdict), string(x.Severity), string(x.Evidence), x.Detail,
+		strings.Join(names, storeSep), strings.Join(presence, storeSep), strings.Join(sizes, storeSep), strings.Join(sums, storeSep),
+		"", "", "", ""}
+	if target != nil {
+		row[10], row[11], row[12], row[13] = target.Store, target.Presence, strconv.FormatInt(target.Size, 10), strings.Join(target.Checksums, checksumSep)
+	}
+	for i := range row {
+		row[i] = escapeCell(row[i])
+	}
+	if err := c.w.Write(row); err != nil {
+		return fmt.Errorf("encoding exceptions.csv: %w", err)
+	}
+	return nil
+}
+
+func (c *csvWriter) end() error {
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return fmt.Errorf("encoding exceptions.csv: %w", err)
+	}
+	return nil
 }
 
 // escapeCell keeps a spreadsheet from running a cell as a formula.

@@ -14,8 +14,9 @@ import (
 	"github.com/parityproof/parityproof/internal/ledger"
 )
 
-// htmlExceptionsShown bounds the exceptions report.html lists; the CSV and
-// JSON hold them all.
+// htmlExceptionsShown bounds the exceptions report.html lists, critical
+// first; past it the page gives the count of the rest and links to
+// exceptions.csv, which (with report.json) holds them all.
 const htmlExceptionsShown = 5000
 
 //go:embed assets/report.html.tmpl assets/report.css assets/report.js
@@ -29,7 +30,8 @@ type page struct {
 	HeadlineClass string
 	Pairs         []htmlPair
 	Exceptions    []Exception
-	Hidden        int
+	Total         int64 // every exception; Hidden: those not shown
+	Hidden        int64
 	ScopeChanged  bool
 	Duration      string
 	BurnLegend    []legendItem
@@ -196,10 +198,8 @@ func (r *Report) HTML(pub Published) ([]byte, error) {
 	for i := range r.Pairs {
 		p.Pairs = append(p.Pairs, htmlPairOf(r, &r.Pairs[i]))
 	}
-	p.Exceptions = WorstFirst(r.Exceptions)
-	if len(p.Exceptions) > htmlExceptionsShown {
-		p.Exceptions, p.Hidden = p.Exceptions[:htmlExceptionsShown], len(p.Exceptions)-htmlExceptionsShown
-	}
+	p.Exceptions, p.Total = r.Worst(htmlExceptionsShown), r.ExceptionCount()
+	p.Hidden = p.Total - int64(len(p.Exceptions))
 	var buf bytes.Buffer
 	if err := htmlTemplate.Execute(&buf, p); err != nil {
 		return nil, fmt.Errorf("rendering report.html: %w", err)

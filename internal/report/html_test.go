@@ -209,7 +209,7 @@ func checkReportPage(t *testing.T, d doc, r *Report, pub Published) {
 		for _, tr := range exceptionRows(d) {
 			got = append(got, exceptionCells(tr))
 		}
-		for _, x := range WorstFirst(r.Exceptions) {
+		for _, x := range WorstFirst(allExceptions(t, r)) {
 			a, _ := ActionFor(x.Verdict)
 			want = append(want, []string{string(x.Severity), string(x.Verdict), x.Pair, x.Key, string(x.Evidence), x.Detail,
 				"Who: " + a.Who + " Do: " + a.Check + " Clears: " + a.Clears})

@@ -1,8 +1,11 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,7 +47,7 @@ type publishOptions struct {
 
 // SignWith signs the report's root digest (report.json, the manifest, the
 // run record) with s and publishes the signature as attestation.json
-// beside report.json.
+// beside report.json, before report.json.
 func SignWith(s Signer) PublishOption {
 	return func(o *publishOptions) { o.signer = s }
 }
@@ -73,51 +76,71 @@ type latest struct {
 // Publish writes the report's four files under <run_id>/ at the reports
 // location — report.json last, so that its presence means the report is
 // whole — and points latest.json at it when it is the newest run's (see
-// Newest).
+// Newest). exceptions.csv and report.json grow with the number of
+// exceptions (a gigabyte a million); each is streamed to the store as it
+// is written (storage sends it in parts), so that the memory Publish uses
+// does not grow with them and no local disk is needed.
 func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOption) (Published, error) {
 	var o publishOptions
 	for _, fn := range opts {
 		fn(&o)
 	}
 	pub := Locate(st, r)
-	js, err := r.JSON()
-	if err != nil {
+	dir := r.RunID + "/"
+	put := func(name, ctype string, write func(io.Writer) error) error {
+		if err := putStream(ctx, st, dir+name, storage.PutOptions{ContentType: ctype, RetainUntil: o.retainUntil}, write); err != nil {
+			return fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
+		}
+		return nil
+	}
+	if err := put("exceptions.csv", "text/csv; charset=utf-8", func(w io.Writer) error { return r.WriteCSV(ctx, w) }); err != nil {
 		return pub, err
 	}
-	csvb, err := r.CSV()
-	if err != nil {
+	if err := put("summary.md", "text/markdown; charset=utf-8", func(w io.Writer) error { _, err := w.Write(r.Summary(pub)); return err }); err != nil {
 		return pub, err
 	}
 	html, err := r.HTML(pub)
 	if err != nil {
 		return pub, err
 	}
-	dir := r.RunID + "/"
-	type file struct {
-		name, ctype string
-		body        []byte
+	if err := put("report.html", "text/html; charset=utf-8", func(w io.Writer) error { _, err := w.Write(html); return err }); err != nil {
+		return pub, err
 	}
-	files := []file{
-		{"exceptions.csv", "text/csv; charset=utf-8", csvb},
-		{"summary.md", "text/markdown; charset=utf-8", r.Summary(pub)},
-		{"report.html", "text/html; charset=utf-8", html},
-	}
+	var signed string
 	if o.signer != nil {
-		att, err := Sign(ctx, o.signer, r.Statement(js))
+		// The signature covers report.json's bytes: they are made once to
+		// be hashed, signed, and made again as they are written, checked
+		// against the digest signed.
+		h := sha256.New()
+		if err := r.WriteJSON(ctx, h); err != nil {
+			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
+		}
+		signed = hex.EncodeToString(h.Sum(nil))
+		att, err := Sign(ctx, o.signer, r.statement(signed))
 		if err != nil {
 			return pub, err
 		}
-		files = append(files, file{AttestationName, "application/json", att})
-	}
-	files = append(files, file{"report.json", "application/json", js})
-	for _, f := range files {
-		err := st.Put(ctx, dir+f.name, bytes.NewReader(f.body), storage.PutOptions{ContentType: f.ctype, RetainUntil: o.retainUntil})
-		if err != nil {
-			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
+		if err := put(AttestationName, "application/json", func(w io.Writer) error { _, err := w.Write(att); return err }); err != nil {
+			return pub, err
 		}
+	}
+	if err := put("report.json", "application/json", func(w io.Writer) error {
+		h := sha256.New()
+		if err := r.WriteJSON(ctx, io.MultiWriter(w, h)); err != nil {
+			return err
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); signed != "" && got != signed {
+			return fmt.Errorf("report.json came out with SHA-256 %s, not the %s signed", got, signed)
+		}
+		return nil
+	}); err != nil {
+		return pub, err
 	}
 	if o.newest != nil && !*o.newest {
 		return pub, nil
+	}
+	if !r.Complete {
+		return pub, nil // latest.json names complete runs only
 	}
 	if o.newest == nil {
 		cur, err := readLatest(ctx, st)
@@ -136,6 +159,31 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 		return pub, fmt.Errorf("pointing latest.json at run %s: %w", r.RunID, err)
 	}
 	return pub, nil
+}
+
+// errPutEnded stops a writer whose Put ended before it did.
+var errPutEnded = errors.New("the store stopped reading")
+
+// putStream stores at name what write writes, as it writes it. An error of
+// write fails the Put: nothing is stored.
+func putStream(ctx context.Context, st storage.Store, name string, o storage.PutOptions, write func(io.Writer) error) error {
+	pr, pw := io.Pipe()
+	written := make(chan error, 1)
+	go func() {
+		bw := bufio.NewWriterSize(pw, 1<<16)
+		err := write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err) // nil: the reader sees EOF
+		written <- err
+	}()
+	err := st.Put(ctx, name, pr, o)
+	pr.CloseWithError(errPutEnded)
+	if werr := <-written; werr != nil && !errors.Is(werr, errPutEnded) {
+		return werr
+	}
+	return err
 }
 
 // readLatest reads latest.json; a location without one, or with one that
@@ -160,11 +208,89 @@ func readLatest(ctx context.Context, st storage.Store) (latest, error) {
 	return l, nil
 }
 
-// JSON renders report.json.
+// JSON renders report.json in memory. Reports Build makes stream their
+// exceptions from the state (with a background context): Publish writes
+// them through WriteJSON instead.
 func (r *Report) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(r, "", "  ")
+	var buf bytes.Buffer
+	if err := r.WriteJSON(context.Background(), &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteJSON writes report.json to w, the exceptions one at a time: the
+// bytes json.MarshalIndent(r, "", "  ") would give with every exception in
+// r.Exceptions.
+func (r *Report) WriteJSON(ctx context.Context, w io.Writer) error {
+	js, err := r.newJSONWriter(w)
+	if err != nil {
+		return err
+	}
+	if err := r.EachException(ctx, js.add); err != nil {
+		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
+	}
+	return js.end()
+}
+
+// jsonWriter writes report.json around exceptions added one at a time.
+type jsonWriter struct {
+	w    io.Writer
+	tail []byte
+	n    int64
+}
+
+// exceptionsField is where the exceptions go in report.json, as
+// json.MarshalIndent writes the report with none.
+var exceptionsField = []byte("\n  \"exceptions\": [],\n")
+
+func (r *Report) newJSONWriter(w io.Writer) (*jsonWriter, error) {
+	head := *r
+	head.Exceptions = []Exception{}
+	b, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding report.json: %w", err)
 	}
-	return append(b, '\n'), nil
+	i := bytes.Index(b, exceptionsField)
+	if i < 0 || bytes.Count(b, exceptionsField) != 1 {
+		return nil, errors.New("encoding report.json: cannot find where its exceptions go")
+	}
+	js := &jsonWriter{w: w, tail: append(b[i+len(exceptionsField)-1:], '\n')}
+	if _, err := w.Write(append(b[:i:i], "\n  \"exceptions\": ["...)); err != nil {
+		return nil, fmt.Errorf("writing report.json: %w", err)
+	}
+	return js, nil
+}
+
+func (js *jsonWriter) add(x *Exception) error {
+	b, err := json.MarshalIndent(x, "    ", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding an exception of report.json: %w", err)
+	}
+	sep := ",\n    "
+	if js.n == 0 {
+		sep = "\n    "
+	}
+	js.n++
+	if _, err := io.WriteString(js.w, sep); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	if _, err := js.w.Write(b); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	return nil
+}
+
+func (js *jsonWriter) end() error {
+	closing := "]," // no exception: "exceptions": [],
+	if js.n > 0 {
+		closing = "\n  ],"
+	}
+	if _, err := io.WriteString(js.w, closing); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	if _, err := js.w.Write(js.tail); err != nil {
+		return fmt.Errorf("writing report.json: %w", err)
+	}
+	return nil
 }

@@ -70,6 +70,20 @@ func fixtureRanBy(t *testing.T, ranBy *state.Identity) (*config.Config, *state.S
 	return cfg, st, res.Record.RunID
 }
 
+// allExceptions reads every exception of a report, streamed from the state
+// for a report Build made.
+func allExceptions(t testing.TB, r *Report) []Exception {
+	t.Helper()
+	var out []Exception
+	if err := r.EachException(context.Background(), func(x *Exception) error {
+		out = append(out, *x)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func TestBuildCountsAndExceptions(t *testing.T) {
 	cfg, st, runID := fixture(t)
 	rep, err := Build(context.Background(), cfg, st, runID)
@@ -93,7 +107,7 @@ func TestBuildCountsAndExceptions(t *testing.T) {
 		Detail  string
 	}
 	var got []ex
-	for _, x := range rep.Exceptions {
+	for _, x := range allExceptions(t, rep) {
 		got = append(got, ex{x.Key, x.Verdict, x.Detail})
 	}
 	wantEx := []ex{

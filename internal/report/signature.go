@@ -287,5 +287,9 @@ func WriteEd25519Key(path string) ([]byte, error) {
 // Statement is what signing r, whose report.json is js, covers.
 func (r *Report) Statement(js []byte) Statement {
 	sum := sha256.Sum256(js)
-	return Statement{RunID: r.RunID, ReportSHA256: hex.EncodeToString(sum[:]), ManifestSHA256: r.Ledger.SHA256, RecordSHA256: r.Ledger.RecordSHA256}
+	return r.statement(hex.EncodeToString(sum[:]))
+}
+
+func (r *Report) statement(reportSHA256 string) Statement {
+	return Statement{RunID: r.RunID, ReportSHA256: reportSHA256, ManifestSHA256: r.Ledger.SHA256, RecordSHA256: r.Ledger.RecordSHA256}
 }

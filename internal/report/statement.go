@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parityproof/parityproof/internal/ledger"
 )
@@ -25,6 +26,9 @@ func statementParts(p *PairReport, complete bool) (bool, string, []string) {
 	deleted, extra := v[ledger.Deleted], v[ledger.Extra]
 	remaining := p.Objects - deleted - extra
 	switch {
+	case !complete && p.UnverifiedShards > 0:
+		return false, fmt.Sprintf("Pair %s is not attested: %s not verified in this run, and the keys in them are not counted here.",
+			p.Name, count(int64(p.UnverifiedShards), "1 of its shards was", "%d of its shards were")), nil
 	case !complete:
 		return false, fmt.Sprintf("Pair %s is not attested: the run did not cover its whole scope.", p.Name), nil
 	case p.Objects == 0:
@@ -47,7 +51,7 @@ func statementParts(p *PairReport, complete bool) (bool, string, []string) {
 		if extra > 0 {
 			more = append(more, fmt.Sprintf("%s also holds %s that no legacy store ever held (extra); they do not affect the attestation.", p.Target, objects(extra)))
 		}
-		return true, lead, more
+		return true, lead, append(more, baselineSentences(p)...)
 	}
 	verb := "are"
 	if remaining == 1 {
@@ -67,7 +71,46 @@ func statementParts(p *PairReport, complete bool) (bool, string, []string) {
 	if deleted > 0 {
 		why = append(why, count(deleted, "1 object is", "%d objects are")+" already deleted with parity proven.")
 	}
-	return false, lead, why
+	return false, lead, append(why, baselineSentences(p)...)
+}
+
+// baselineSentences say which verdicts were judged from S3 Inventories
+// taken before the pair's first run, and of when.
+func baselineSentences(p *PairReport) []string {
+	b := p.Baseline
+	if b == nil {
+		return nil
+	}
+	var invs []string
+	for _, i := range b.Inventories {
+		invs = append(invs, fmt.Sprintf("%s's of %s", i.Store, i.Date.UTC().Format(time.RFC3339)))
+	}
+	var counts []string
+	for _, v := range []struct {
+		verdict   ledger.Verdict
+		one, many string
+	}{
+		{ledger.Deleted, "1 deleted with parity proven against it", "%d deleted with parity proven against them"},
+		{ledger.DeletedUnverified, "1 deleted without proof (deleted_unverified)", "%d deleted without proof (deleted_unverified)"},
+		{ledger.CopyLost, "1 whose copy was since lost (copy_lost)", "%d whose copies were since lost (copy_lost)"},
+		{ledger.DeletionIncomplete, "1 partly deleted (deletion_incomplete)", "%d partly deleted (deletion_incomplete)"},
+		{ledger.Error, "1 that could not be judged (error)", "%d that could not be judged (error)"},
+	} {
+		if n := b.Verdicts[v.verdict]; n > 0 {
+			counts = append(counts, count(n, v.one, v.many))
+		}
+	}
+	what := "S3 Inventories taken before the first run"
+	if len(invs) == 1 {
+		what = "an S3 Inventory taken before the first run"
+	}
+	if len(invs) > 0 {
+		what += " (" + storeList(invs) + ")"
+	}
+	if len(counts) == 0 {
+		return []string{fmt.Sprintf("Keys deleted before the first run are judged from %s; none was found.", what)}
+	}
+	return []string{fmt.Sprintf("Keys deleted before the first run were judged from %s: %s.", what, strings.Join(counts, ", "))}
 }
 
 // reasons say, worst first, what each verdict that stands in the way of an

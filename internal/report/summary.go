@@ -49,7 +49,7 @@ func (r *Report) Headline() string {
 	default:
 		fmt.Fprintf(&b, "Not attested: %d of %s attested", attested, count(int64(len(r.Pairs)), "1 pair", "%d pairs"))
 	}
-	fmt.Fprintf(&b, "; %s", count(int64(len(r.Exceptions)), "1 exception", "%d exceptions"))
+	fmt.Fprintf(&b, "; %s", count(r.ExceptionCount(), "1 exception", "%d exceptions"))
 	if crit > 0 {
 		fmt.Fprintf(&b, ", %d critical", crit)
 	}
@@ -93,13 +93,12 @@ func (r *Report) Summary(pub Published) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", v, formatCount(r.Totals.Verdicts[v]), HumanBytes(byteTotal(r, v)))
 	}
 	fmt.Fprintf(&b, "| **total** | **%s** | **%s** |\n\n", formatCount(r.Totals.Objects), HumanBytes(r.Totals.Bytes))
-	if len(r.Exceptions) > 0 {
-		worst := WorstFirst(r.Exceptions)
+	if n := r.ExceptionCount(); n > 0 {
 		fmt.Fprintf(&b, "Exceptions, critical first:\n\n")
-		for _, x := range worst[:min(len(worst), summaryExceptions)] {
+		for _, x := range r.Worst(summaryExceptions) {
 			fmt.Fprintf(&b, "- %s %s (%s): %s\n", x.Verdict, codeSpan(x.Key), x.Pair, mdEscape(x.Detail))
 		}
-		if more := len(worst) - summaryExceptions; more > 0 {
+		if more := n - summaryExceptions; more > 0 {
 			fmt.Fprintf(&b, "- and %d more in exceptions.csv\n", more)
 		}
 		b.WriteString("\n")

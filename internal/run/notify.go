@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -78,15 +79,17 @@ type Notification struct {
 func NotificationOf(r *report.Report, pub report.Published) Notification {
 	subject := fmt.Sprintf("parityproof %s: ", r.RunID)
 	switch {
+	case !r.Complete:
+		subject += fmt.Sprintf("not verified, %d shards failed", len(r.UnverifiedShards))
 	case len(r.Pairs) > 0 && r.AttestedPairs() == len(r.Pairs):
 		subject += "attested"
 	default:
-		subject += fmt.Sprintf("not attested, %d exceptions", len(r.Exceptions))
+		subject += fmt.Sprintf("not attested, %d exceptions", r.ExceptionCount())
 		if c := r.Critical(); c > 0 {
 			subject += fmt.Sprintf(" (%d critical)", c)
 		}
 	}
-	msg := fmt.Sprintf("Report: %s\nreport.json: %s\n\n%s", pub.HTMLURL, pub.ReportURL, r.Summary(pub))
+	msg := fmt.Sprintf("Report: %s\nreport.json: %s\n\n%s%s", pub.HTMLURL, pub.ReportURL, failures(r), r.Summary(pub))
 	if len(msg) > snsMaxMessage {
 		msg = cutUTF8(msg, snsMaxMessage-1024) + "\n\n[the summary is cut short here: read it whole at " + pub.SummaryURL + "]\n"
 	}
@@ -97,11 +100,41 @@ func NotificationOf(r *report.Report, pub report.Published) Notification {
 		Attributes: map[string]string{
 			"run_id":     r.RunID,
 			"attested":   strconv.FormatBool(attested),
-			"exceptions": strconv.Itoa(len(r.Exceptions)),
+			"exceptions": strconv.FormatInt(r.ExceptionCount(), 10),
 			"critical":   strconv.FormatInt(r.Critical(), 10),
 			"report":     pub.ReportURL,
 		},
 	}
+}
+
+// shardsNamed bounds the failed shards a notification names; report.json
+// names them all.
+const shardsNamed = 50
+
+// failures says why a run is not complete: what stopped it, and each
+// shard not verified with its error. "" for a complete run.
+func failures(r *report.Report) string {
+	if r.Complete {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Run %s is not complete: %d shards were not verified, and the keys in them are not counted in this report.\n", r.RunID, len(r.UnverifiedShards))
+	if f := r.Failure; f != nil {
+		fmt.Fprintf(&b, "The run stopped at %s: %s: %s\n", f.State, f.Error, f.Cause)
+	}
+	for i, u := range r.UnverifiedShards {
+		if i == shardsNamed {
+			fmt.Fprintf(&b, "- and %d more (report.json's unverified_shards)\n", len(r.UnverifiedShards)-shardsNamed)
+			break
+		}
+		why := "no failure recorded"
+		if u.Error != "" {
+			why = u.Error + ": " + u.Cause
+		}
+		fmt.Fprintf(&b, "- pair %s, shard %s [%q, %q): %s\n", u.Pair, u.Shard, u.Start, u.End, why)
+	}
+	b.WriteString("The run stays in progress: the next execution of the state machine resumes it, from each shard's checkpoint.\n\n")
+	return b.String()
 }
 
 // cutUTF8 returns the longest prefix of s of at most n bytes that ends

@@ -37,7 +37,7 @@ func TestNotificationOf(t *testing.T) {
 	if want := "parityproof " + pubs[0].Report.RunID + ": not attested, 2 exceptions"; first.Subject != want {
 		t.Errorf("subject %q, want %q", first.Subject, want)
 	}
-	attested := &report.Report{RunID: "r", Pairs: []report.PairReport{{Name: "p", Attested: true}}}
+	attested := &report.Report{RunID: "r", Complete: true, Pairs: []report.PairReport{{Name: "p", Attested: true}}}
 	if got := NotificationOf(attested, report.Published{}).Subject; got != "parityproof r: attested" {
 		t.Errorf("subject of an attested run: %q", got)
 	}

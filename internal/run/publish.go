@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/parityproof/parityproof/internal/report"
 )
@@ -45,7 +46,36 @@ func (r *Runner) Publish(ctx context.Context, runID string) (*Publication, error
 	if err != nil {
 		return nil, fmt.Errorf("building the report of run %s: %w", runID, err)
 	}
-	opts := []report.PublishOption{report.Newest(runID == latest)}
+	return r.publish(ctx, rep, runID == latest)
+}
+
+// PublishIncomplete publishes the report of the run runID some of whose
+// shards are not done — the state machine tolerated their failure, or
+// caught it (failure, nil if none was caught) — built from the manifest of
+// the shards done (state.FinishPartial), naming the others as not
+// verified. The run stays in progress: the next execution resumes it. The
+// hooks run as for Publish; the notification names the failed shards.
+func (r *Runner) PublishIncomplete(ctx context.Context, runID string, failure *report.RunFailure) (*Publication, error) {
+	rec, err := r.Resume(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.state.FinishPartial(ctx, rec, r.opts.Now())
+	if err != nil {
+		return nil, fmt.Errorf("writing the manifest of the shards of run %s that are done: %w", runID, err)
+	}
+	rep, err := report.Build(ctx, r.cfg, r.state, runID, report.FromPartial(p), report.WithFailure(failure),
+		report.WithHistory(r.reports), report.WithLogger(r.log))
+	if err != nil {
+		return nil, fmt.Errorf("building the report of run %s: %w", runID, err)
+	}
+	return r.publish(ctx, rep, false)
+}
+
+// publish publishes rep and runs the hooks.
+func (r *Runner) publish(ctx context.Context, rep *report.Report, newest bool) (*Publication, error) {
+	runID := rep.RunID
+	opts := []report.PublishOption{report.Newest(newest)}
 	signer, err := r.signer(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("signing the report of run %s: %w", runID, err)
@@ -58,11 +88,11 @@ func (r *Runner) Publish(ctx context.Context, runID string) (*Publication, error
 		return nil, err
 	}
 	out := &Publication{Report: rep, Published: pub, Topic: r.opts.SNSTopic}
-	r.log.Info("report published", "run_id", runID, "report", pub.ReportURL, "objects", rep.Totals.Objects,
-		"exceptions", len(rep.Exceptions), "critical", rep.Critical())
+	r.log.Info("report published", "run_id", runID, "report", pub.ReportURL, "complete", rep.Complete, "objects", rep.Totals.Objects,
+		"exceptions", rep.ExceptionCount(), "critical", rep.Critical(), "unverified_shards", len(rep.UnverifiedShards))
 	if r.opts.Metrics != nil {
 		for _, p := range rep.Pairs {
-			if err := r.opts.Metrics.Verdicts(p.Name, p.Verdicts, map[string]string{"run_id": runID, "source": "report"}); err != nil {
+			if err := r.opts.Metrics.Verdicts(p.Name, p.Verdicts, map[string]string{"run_id": runID, "source": "report", "complete": strconv.FormatBool(rep.Complete)}); err != nil {
 				return out, fmt.Errorf("the report of run %s is published at %s, but its metrics: %w", runID, pub.ReportURL, err)
 			}
 		}

@@ -38,6 +38,9 @@ type RejudgedKey struct {
 	Key     string         `json:"key"`
 	Verdict ledger.Verdict `json:"verdict,omitempty"`
 	Detail  string         `json:"detail,omitempty"`
+	// Warning is set when no verdict could be given: the key is in no
+	// store and no ledger, and nothing says whether it ever had a copy.
+	Warning string `json:"warning,omitempty"`
 	// Record is where the judgement is recorded; Written is false when the
 	// record already held exactly this judgement.
 	Record  string `json:"record"`
@@ -88,15 +91,26 @@ func (r *Runner) Rejudge(ctx context.Context, removed []RemovedObject) (*Rejudge
 			return nil, err
 		}
 		rk := RejudgedKey{Pair: t.pair, Key: t.key}
-		if !skip {
+		if skip {
+			// Never silently accepted: the key was deleted, yet no store
+			// holds it and no ledger knew it, so whether it ever had a copy
+			// is unknown. The next run cannot tell either.
+			rec.Warning = unknownKeyWarning(against)
+			rk.Warning = rec.Warning
+		} else {
 			rec.Entry = &entry
 			rk.Verdict, rk.Detail = entry.Verdict, entry.Detail
 		}
 		if rk.Record, rk.Written, err = r.state.PutRejudged(ctx, rec); err != nil {
 			return nil, err
 		}
-		r.log.Info("re-judged a deleted key", "pair", t.pair, "key", t.key, "verdict", string(rk.Verdict), "against_run_id", against,
-			"record", rk.Record, "written", rk.Written)
+		if skip {
+			r.log.Warn("a deleted key is in no store and no ledger: nothing says whether it had a copy", "pair", t.pair, "key", t.key,
+				"against_run_id", against, "events", len(t.events), "record", rk.Record, "written", rk.Written)
+		} else {
+			r.log.Info("re-judged a deleted key", "pair", t.pair, "key", t.key, "verdict", string(rk.Verdict), "against_run_id", against,
+				"record", rk.Record, "written", rk.Written)
+		}
 		ans.Rejudged = append(ans.Rejudged, rk)
 		if rk.Written && !skip {
 			if counts[t.pair] == nil {
@@ -154,4 +168,14 @@ func matchRemoved(cfg *config.Config, removed []RemovedObject) ([]*rejudgeTarget
 		}
 	}
 	return targets, ignored
+}
+
+// unknownKeyWarning says why a deleted key got no verdict.
+func unknownKeyWarning(against string) string {
+	ledgerName := "the ledger of run " + against
+	if against == "" {
+		ledgerName = "any ledger (no run is complete yet)"
+	}
+	return "no store of the pair holds the key and it is not in " + ledgerName +
+		": it was deleted, but nothing says whether it ever had a copy (created and deleted between runs, or before the first run without a baseline)"
 }

@@ -34,6 +34,9 @@ type Options struct {
 	State, Reports storage.Store
 	// Stores opens the pairs' stores; nil means the real backends.
 	Stores verify.StoreOpener
+	// Baselines opens the S3 Inventories of the legacy stores' baselines;
+	// nil means the real backends'.
+	Baselines verify.BaselineOpener
 	// Now is the clock; nil means time.Now.
 	Now         func() time.Time
 	Logger      *slog.Logger
@@ -118,6 +121,9 @@ func Open(ctx context.Context, o Options) (*Runner, error) {
 	if o.Stores == nil {
 		o.Stores = backends.Opener{Logger: o.Logger}.Open
 	}
+	if o.Baselines == nil {
+		o.Baselines = backends.Opener{Logger: o.Logger}.OpenBaseline
+	}
 	var err error
 	if o.State == nil {
 		if o.State, err = storage.Open(ctx, o.Config.State); err != nil {
@@ -144,7 +150,7 @@ func Open(ctx context.Context, o Options) (*Runner, error) {
 	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, state: state.New(o.State), reports: o.Reports}
 	r.verify = verify.New(verify.Options{
 		Config: o.Config, Open: o.Stores, State: r.state, Now: o.Now, Logger: o.Logger,
-		Progress: o.Progress, ToolVersion: o.ToolVersion, ClockNote: o.ClockNote, RanBy: r.identify,
+		Progress: o.Progress, ToolVersion: o.ToolVersion, ClockNote: o.ClockNote, RanBy: r.identify, OpenBaseline: o.Baselines,
 		ShardLease: r.shardLease,
 	})
 	return r, nil

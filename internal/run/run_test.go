@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/report"
 	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
@@ -237,5 +239,81 @@ func TestLatestFollowsTheNewestRun(t *testing.T) {
 	}
 	if got := readLatest(); got != runs[len(runs)-1] {
 		t.Errorf("after republishing %s, latest.json names %s, want %s", runs[0], got, runs[len(runs)-1])
+	}
+}
+
+// A run some of whose shards failed publishes a report of the shards done,
+// naming the failed ones; the run stays in progress, and once its shards
+// are done it finishes and publishes its whole report.
+func TestPublishIncomplete(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	n := &recordingNotifier{}
+	r := w.runner(day(1), starter, Options{Notifier: n})
+	rec, err := r.Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shards := rec.Pairs[0].Shards
+	if len(shards) < 2 {
+		t.Fatalf("the world plans %d shards", len(shards))
+	}
+	failed := shards[1]
+	for _, s := range shards {
+		if s.ID == failed.ID {
+			continue
+		}
+		if _, _, err := r.RunShard(ctx, rec.RunID, "us-users", s.Range); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.State().WriteFailure(ctx, rec.RunID, state.Failure{Pair: "us-users", Shard: failed, Error: "States.Timeout", Cause: "the task timed out"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Finish(ctx, rec.RunID); !errors.Is(err, state.ErrShardsPending) {
+		t.Fatalf("finishing: %v", err)
+	}
+	pub, err := r.PublishIncomplete(ctx, rec.RunID, &report.RunFailure{State: "Shards", Error: "States.ExceedToleratedFailureThreshold", Cause: "too many failed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := NotificationOf(pub.Report, pub.Published)
+	if want := "parityproof " + rec.RunID + ": not verified, 1 shards failed"; note.Subject != want {
+		t.Errorf("subject %q, want %q", note.Subject, want)
+	}
+	for _, want := range []string{
+		"1 shards were not verified",
+		"The run stopped at Shards: States.ExceedToleratedFailureThreshold: too many failed",
+		fmt.Sprintf("- pair us-users, shard %s [%q, %q): States.Timeout: the task timed out", failed.ID, failed.Range.Start, failed.Range.End),
+		"the next execution of the state machine resumes it",
+	} {
+		if !strings.Contains(note.Message, want) {
+			t.Errorf("the notification does not say %q:\n%s", want, note.Message)
+		}
+	}
+	if diff := cmp.Diff([]string{rec.RunID}, n.runs); diff != "" {
+		t.Errorf("announced (-want +got):\n%s", diff)
+	}
+	if cur, _ := r.State().Current(ctx); cur != rec.RunID {
+		t.Errorf("the run in progress is %q after a partial report, want %q", cur, rec.RunID)
+	}
+	// The next execution plans the same run and verifies the failed shard.
+	again, err := w.runner(day(2), starter, Options{Notifier: n}).Begin(ctx, false)
+	if err != nil || again.RunID != rec.RunID {
+		t.Fatalf("the next execution began %v (%v), want run %s resumed", again, err, rec.RunID)
+	}
+	if _, res, err := r.RunShard(ctx, rec.RunID, "us-users", failed.Range); err != nil || !res.Done {
+		t.Fatalf("the failed shard again: %+v, %v", res, err)
+	}
+	if done, err := r.Finish(ctx, rec.RunID); err != nil || !done {
+		t.Fatalf("finishing: %v, %v", done, err)
+	}
+	whole, err := r.Publish(ctx, rec.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !whole.Report.Complete || len(whole.Report.UnverifiedShards) != 0 || whole.Report.Totals.Objects <= pub.Report.Totals.Objects {
+		t.Errorf("the whole report: complete %v, %d unverified shards, %d objects (partial: %d)", whole.Report.Complete,
+			len(whole.Report.UnverifiedShards), whole.Report.Totals.Objects, pub.Report.Totals.Objects)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sort"
 
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/storage"
@@ -92,21 +93,23 @@ type LedgerStream struct {
 }
 
 // OpenLedger returns the stream of the entries of pair in the complete run
-// runID over rng.
+// runID over rng. The manifest is read a shard at a time, keeping the
+// files that overlap rng only.
 func (s *State) OpenLedger(ctx context.Context, runID, pair string, rng inventory.KeyRange) (*LedgerStream, error) {
-	m, _, err := s.ReadManifest(ctx, runID)
-	if err != nil {
-		return nil, fmt.Errorf("reading the manifest of run %s: %w", runID, err)
-	}
 	p := &LedgerStream{ctx: ctx, s: s, runID: runID}
-	if mp := FindPair(m, pair); mp != nil {
-		for _, sh := range mp.Shards {
-			for _, f := range sh.Files {
-				if f.Entries > 0 && (rng.End == "" || f.First < rng.End) && f.Last >= rng.Start {
-					p.files = append(p.files, f)
-				}
+	_, err := s.WalkManifest(ctx, ManifestName(runID), func(name string, sh *ledger.ManifestShard) error {
+		if name != pair {
+			return nil
+		}
+		for _, f := range sh.Files {
+			if f.Entries > 0 && (rng.End == "" || f.First < rng.End) && f.Last >= rng.Start {
+				p.files = append(p.files, f)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest of run %s: %w", runID, err)
 	}
 	return p, nil
 }
@@ -183,40 +186,96 @@ func (p *LedgerStream) Close() error {
 }
 
 // LedgerEntry returns the entry of key in pair's ledger of the complete
-// run runID, nil when it has none. The ledger part that may hold it is read
-// whole, so that its digest is checked.
+// run runID, nil when it has none. The ledger part that may hold it is
+// found in an index of the run's manifest, kept in memory for the next
+// call (a deletion event after another re-judges against the same run),
+// and read whole, so that its digest is checked. The entries of the last
+// part read are kept too: deletions often come in key order (a bulk purge),
+// thousands of them in one part.
 func (s *State) LedgerEntry(ctx context.Context, runID, pair, key string) (*ledger.Entry, error) {
-	m, _, err := s.ReadManifest(ctx, runID)
+	idx, err := s.manifestIndexOf(ctx, runID)
 	if err != nil {
 		return nil, fmt.Errorf("reading the manifest of run %s: %w", runID, err)
 	}
-	mp := FindPair(m, pair)
-	if mp == nil {
+	f, ok := idx.find(pair, key)
+	if !ok {
 		return nil, nil
 	}
-	for _, sh := range mp.Shards {
-		if !sh.Range.Contains(key) {
-			continue
+	s.mu.Lock()
+	part := s.part
+	s.mu.Unlock()
+	if part == nil || part.runID != runID || part.file != f {
+		part = &partEntries{runID: runID, file: f, entries: map[string]ledger.Entry{}}
+		err = s.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
+			part.entries[e.Key] = e.Clone()
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading the entry of %q in run %s: %w", key, runID, err)
 		}
-		for _, f := range sh.Files {
-			if f.Entries == 0 || key < f.First || key > f.Last {
-				continue
-			}
-			var found *ledger.Entry
-			err := s.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
-				if e.Key == key {
-					c := e.Clone()
-					found = &c
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("reading the entry of %q in run %s: %w", key, runID, err)
-			}
-			return found, nil
-		}
+		s.mu.Lock()
+		s.part = part
+		s.mu.Unlock()
 	}
-	return nil, nil
+	e, ok := part.entries[key]
+	if !ok {
+		return nil, nil
+	}
+	c := e.Clone()
+	return &c, nil
+}
+
+// partEntries are the entries of one ledger part, by key.
+type partEntries struct {
+	runID   string
+	file    ledger.ManifestFile
+	entries map[string]ledger.Entry
+}
+
+// manifestIndex is what LedgerEntry needs of a complete run's manifest:
+// every pair's ledger files, in key order, without the rest (tallies,
+// exception files, split points).
+type manifestIndex struct {
+	runID string
+	files map[string][]ledger.ManifestFile
+}
+
+// manifestIndexOf returns the index of the complete run runID's manifest,
+// built once and kept until another run's is asked for. A complete run's
+// manifest never changes.
+func (s *State) manifestIndexOf(ctx context.Context, runID string) (*manifestIndex, error) {
+	s.mu.Lock()
+	idx := s.index
+	s.mu.Unlock()
+	if idx != nil && idx.runID == runID {
+		return idx, nil
+	}
+	idx = &manifestIndex{runID: runID, files: map[string][]ledger.ManifestFile{}}
+	_, err := s.WalkManifest(ctx, ManifestName(runID), func(pair string, sh *ledger.ManifestShard) error {
+		for _, f := range sh.Files {
+			if f.Entries > 0 {
+				idx.files[pair] = append(idx.files[pair], f)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.index = idx
+	s.mu.Unlock()
+	return idx, nil
+}
+
+// find returns the ledger file of pair whose keys span key.
+func (idx *manifestIndex) find(pair, key string) (ledger.ManifestFile, bool) {
+	files := idx.files[pair]
+	i := sort.Search(len(files), func(i int) bool { return files[i].Last >= key })
+	if i == len(files) || files[i].First > key {
+		return ledger.ManifestFile{}, false
+	}
+	return files[i], true
 }
 
 // hashingReader hashes what is read through it.

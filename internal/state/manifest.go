@@ -1,10 +1,14 @@
 package state
 
 import (
-	"bytes"
+	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/parityproof/parityproof/internal/ledger"
@@ -42,35 +46,22 @@ var ErrShardsPending = errors.New("not done")
 // Finish completes a run whose shards are all done: it writes the manifest
 // of their ledger parts and the finish time, points latest.json at the run
 // and clears current.json. Finishing a finished run again writes the same
-// manifest.
+// manifest. The manifest is written a shard at a time from the
+// checkpoints, each shard with what its checkpoint recorded: its tally,
+// evidence, exception files and split points.
 func (s *State) Finish(ctx context.Context, rec *Record, at time.Time) (*Finished, error) {
-	m := &ledger.Manifest{Schema: ledger.ManifestSchema}
 	out := &Finished{Tallies: map[string]*ledger.Tally{}}
-	for _, p := range rec.Pairs {
-		mp := ledger.ManifestPair{Name: p.Name}
-		t := ledger.NewTally()
-		for _, sh := range p.Shards {
-			cp, err := s.ReadCheckpoint(ctx, rec.RunID, p.Name, sh.ID)
-			if err != nil {
-				return nil, err
-			}
+	_, digest, err := s.putManifest(ctx, func(string) string { return ManifestName(rec.RunID) }, func(mw *ledger.ManifestWriter) error {
+		return s.writeShards(ctx, rec, mw, out.Tallies, func(pair string, sh PlannedShard, cp Checkpoint) (bool, error) {
 			if !cp.Done {
-				return nil, fmt.Errorf("run %s: shard %s of pair %s is %w", rec.RunID, sh.ID, p.Name, ErrShardsPending)
+				return false, fmt.Errorf("run %s: shard %s of pair %s is %w", rec.RunID, sh.ID, pair, ErrShardsPending)
 			}
-			t.Merge(cp.Tally)
-			mp.Shards = append(mp.Shards, ledger.ManifestShard{ID: sh.ID, Range: sh.Range, Files: cp.Parts})
-		}
-		out.Tallies[p.Name] = &t
-		m.Pairs = append(m.Pairs, mp)
-	}
-	b, err := m.Encode()
+			return true, nil
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.st.Put(ctx, ManifestName(rec.RunID), bytes.NewReader(b), storage.PutOptions{ContentType: "application/json"}); err != nil {
-		return nil, err
-	}
-	digest := ledger.ManifestDigest(b)
 	if err := s.putJSON(ctx, finishedName(rec.RunID), finished{FinishedAt: at.UTC().Truncate(time.Second), ManifestSHA256: digest}); err != nil {
 		return nil, err
 	}
@@ -92,6 +83,144 @@ func (s *State) Finish(ctx context.Context, rec *Record, at time.Time) (*Finishe
 	out.ManifestURL = s.ManifestURL(rec.RunID)
 	out.ManifestSHA256 = digest
 	return out, nil
+}
+
+// writeShards writes the manifest entries of the run's shards that keep
+// says to keep, counting each pair's tally into tallies.
+func (s *State) writeShards(ctx context.Context, rec *Record, mw *ledger.ManifestWriter, tallies map[string]*ledger.Tally,
+	keep func(pair string, sh PlannedShard, cp Checkpoint) (bool, error)) error {
+	pair := ""
+	return s.Checkpoints(ctx, rec, func(p string, sh PlannedShard, cp Checkpoint) error {
+		ok, err := keep(p, sh, cp)
+		if err != nil {
+			return err
+		}
+		if p != pair {
+			if err := mw.Pair(p); err != nil {
+				return err
+			}
+			pair = p
+			t := ledger.NewTally()
+			tallies[p] = &t
+		}
+		if !ok {
+			return nil
+		}
+		tallies[p].Merge(cp.Tally)
+		ms := &ledger.ManifestShard{ID: sh.ID, Range: sh.Range, Files: cp.Parts}
+		if cp.Recorded() {
+			t := cp.Tally
+			ms.Tally, ms.Evidence, ms.Exceptions, ms.SplitEvery, ms.SplitPoints = &t, cp.Evidence, cp.Exceptions, cp.SplitEvery, cp.SplitPoints
+		}
+		return mw.Shard(ms)
+	})
+}
+
+// putManifest writes the manifest fill writes through a temporary file (a
+// manifest grows with the number of ledger parts), then stores it at the
+// name nameFor gives its SHA-256, and returns that name and digest.
+func (s *State) putManifest(ctx context.Context, nameFor func(sha256 string) string, fill func(*ledger.ManifestWriter) error) (string, string, error) {
+	f, err := os.CreateTemp("", "parityproof-manifest-*.json")
+	if err != nil {
+		return "", "", fmt.Errorf("writing a manifest: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	h := sha256.New()
+	bw := bufio.NewWriter(io.MultiWriter(f, h))
+	mw := ledger.NewManifestWriter(bw)
+	if err := fill(mw); err != nil {
+		return "", "", err
+	}
+	if err := mw.Close(); err != nil {
+		return "", "", fmt.Errorf("writing a manifest: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return "", "", fmt.Errorf("writing a manifest: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", "", fmt.Errorf("writing a manifest: %w", err)
+	}
+	digest := hex.EncodeToString(h.Sum(nil))
+	name := nameFor(digest)
+	if err := s.st.Put(ctx, name, f, storage.PutOptions{ContentType: "application/json"}); err != nil {
+		return "", "", err
+	}
+	return name, digest, nil
+}
+
+// Partial is the manifest of the done shards of a run that is not
+// complete, and the shards that are not done.
+type Partial struct {
+	// ManifestName is where the manifest is (PartialManifestName);
+	// ManifestURL and ManifestSHA256 as in Finished.
+	ManifestName   string
+	ManifestURL    string
+	ManifestSHA256 string
+	// At is when it was written.
+	At time.Time
+	// Pending are the shards not done, with the failure recorded for each,
+	// if any.
+	Pending []PendingShard
+}
+
+// PendingShard is a shard of a run that is not done.
+type PendingShard struct {
+	Pair  string       `json:"pair"`
+	Shard PlannedShard `json:"shard"`
+	// Cursor is the last key of its last checkpoint, "" if none.
+	Cursor string `json:"cursor"`
+	// Failure is why its last attempt failed, nil when none is recorded.
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// FinishPartial writes the manifest of the done shards of a run some of
+// whose shards are not done — the run stays in progress, resumable, and
+// latest.json is left as it is — and returns it with the shards not done.
+// The manifest is named by its SHA-256, so that each partial report keeps
+// the manifest it was built from.
+func (s *State) FinishPartial(ctx context.Context, rec *Record, at time.Time) (*Partial, error) {
+	out := &Partial{At: at.UTC().Truncate(time.Second)}
+	name, digest, err := s.putManifest(ctx, func(d string) string { return PartialManifestName(rec.RunID, d) }, func(mw *ledger.ManifestWriter) error {
+		return s.writeShards(ctx, rec, mw, map[string]*ledger.Tally{}, func(pair string, sh PlannedShard, cp Checkpoint) (bool, error) {
+			if cp.Done {
+				return true, nil
+			}
+			p := PendingShard{Pair: pair, Shard: sh, Cursor: cp.Cursor}
+			f, err := s.ReadFailure(ctx, rec.RunID, pair, sh.ID)
+			if err != nil {
+				return false, err
+			}
+			p.Failure = f
+			out.Pending = append(out.Pending, p)
+			return false, nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.ManifestName, out.ManifestURL, out.ManifestSHA256 = name, s.st.URL(name), digest
+	return out, nil
+}
+
+// WalkManifest reads the manifest at name (ManifestName,
+// PartialManifestName) a shard at a time, calling fn with each (as
+// ledger.WalkManifest), and returns the SHA-256 of its bytes.
+func (s *State) WalkManifest(ctx context.Context, name string, fn func(pair string, sh *ledger.ManifestShard) error) (string, error) {
+	rc, err := s.st.Get(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	r := io.TeeReader(bufio.NewReaderSize(rc, 1<<16), h)
+	if err := ledger.WalkManifest(r, s.st.URL(name), fn); err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return "", fmt.Errorf("reading %s: %w", s.st.URL(name), err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // finished records when a run's manifest was written, and its digest.
@@ -159,6 +288,7 @@ func (s *State) CheckLedgerSizes(ctx context.Context, runID string) error {
 	}
 	return nil
 }
+
 
 // FinishedAt returns when a complete run finished; the error wraps
 // storage.ErrNotExist when it has not.

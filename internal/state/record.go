@@ -42,6 +42,10 @@ type Record struct {
 	// used, and why.
 	Rebased *Rebase       `json:"rebased,omitempty"`
 	Pairs   []PlannedPair `json:"pairs"`
+	// Baselines are the legacy stores' S3 Inventories the run's ledger
+	// rests on: those a pair's first run reads (ReadBy is the run), and
+	// those an earlier run read, carried from its record.
+	Baselines []Baseline `json:"baselines,omitempty"`
 }
 
 // Rebase says which complete run's ledger a run did not continue, and why:
@@ -52,6 +56,19 @@ type Rebase struct {
 	RunID string `json:"run_id"`
 	// Reason says why its evidence was not used.
 	Reason string `json:"reason"`
+}
+
+// Baseline is one legacy store's S3 Inventory, as a run records it.
+type Baseline struct {
+	Pair  string `json:"pair"`
+	Store string `json:"store"`
+	// Inventory is the manifest's location; Date its creationTimestamp;
+	// Format CSV or Parquet.
+	Inventory string    `json:"inventory"`
+	Date      time.Time `json:"date"`
+	Format    string    `json:"format"`
+	// ReadBy is the run that read it: the pair's first.
+	ReadBy string `json:"read_by"`
 }
 
 // PlannedPair is a pair's shards.

@@ -46,6 +46,10 @@ type Rejudged struct {
 	// Entry is the key's entry as the engine judged it; nil when it
 	// deserves none (no store holds it and no ledger kept it).
 	Entry *ledger.Entry `json:"entry"`
+	// Warning says what is wrong with a judgement that could not be made:
+	// a deleted key found in no store and no ledger, of which nothing says
+	// whether it ever had a copy.
+	Warning string `json:"warning,omitempty"`
 }
 
 // RemovedEvent is one deletion as a Rejudged file records it.

@@ -8,8 +8,13 @@
 //	runs/<run>/run.json                                    the run's record: id, clock, configuration digest, who began it, plan
 //	runs/<run>/shards/<pair>/<shard>.json                  a shard's checkpoint
 //	runs/<run>/ledger/<pair>/<shard>/part-NNNNNN.jsonl.gz  the shard's ledger, in parts
+//	runs/<run>/exceptions/<pair>/<shard>/part-NNNNNN.jsonl.gz  the exceptions of the ledger part of the same number, if it has any
+//	runs/<run>/map/shards.jsonl                            the shard tasks, one JSON object a line, for the Distributed Map's ItemReader
+//	runs/<run>/map/results/…                               the Distributed Map's ResultWriter output (Step Functions writes it)
+//	runs/<run>/failures/<pair>/<shard>.json                why a shard's last attempt failed (the state machine's Catch)
 //	runs/<run>/manifest.json                               every ledger part and its digest, written when every shard is done
 //	runs/<run>/finished.json                               when the manifest was written
+//	runs/<run>/partial-manifest-<sha256>.json              the manifest of the shards done, for the report of a run some of whose shards failed
 //	rejudged/<run>/<pair>/<sha256 of key>/<time>-<events>.json   a key re-judged after deletion events
 //	lease.json                                             the state location's lease: who may begin and finish runs
 //	runs/<run>/shards/<pair>/<shard>.lease.json            a shard's lease: who may write its parts and checkpoint
@@ -28,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/parityproof/parityproof/internal/storage"
 )
@@ -35,6 +41,10 @@ import (
 // State is a state location.
 type State struct {
 	st storage.Store
+
+	mu    sync.Mutex
+	index *manifestIndex // the newest manifest index asked for
+	part  *partEntries   // the ledger part LedgerEntry read last
 }
 
 // New returns the state location kept in st.
@@ -67,6 +77,26 @@ func CheckpointName(runID, pair, shard string) string {
 }
 
 func finishedName(runID string) string { return RunDir(runID) + "finished.json" }
+
+// ShardListName is where a run's shard tasks are listed for the
+// Distributed Map: one JSON object a line.
+func ShardListName(runID string) string { return RunDir(runID) + "map/shards.jsonl" }
+
+// MapResultsPrefix is where the Distributed Map writes its results
+// (ResultWriter's Prefix), ending in "/".
+func MapResultsPrefix(runID string) string { return RunDir(runID) + "map/results/" }
+
+// FailureName is where the failure of a shard's last attempt is recorded.
+func FailureName(runID, pair, shard string) string {
+	return fmt.Sprintf("%sfailures/%s/%s.json", RunDir(runID), pair, shard)
+}
+
+// PartialManifestName is where the manifest of a run's done shards is
+// kept, by its SHA-256, for the report of a run some of whose shards
+// failed.
+func PartialManifestName(runID, sha256 string) string {
+	return RunDir(runID) + "partial-manifest-" + sha256 + ".json"
+}
 
 // putJSON writes v as indented JSON.
 func (s *State) putJSON(ctx context.Context, name string, v any) error {

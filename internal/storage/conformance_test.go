@@ -28,7 +28,11 @@ var moto motoserver.Shared
 
 func TestMain(m *testing.M) {
 	motoserver.SetEnv()
+	// Parts of S3's smallest size, and bodies past 4 MiB in parts: the
+	// suite's large bodies go up as multipart uploads.
+	restore := storage.SetPartSizes(5<<20, 4<<20)
 	code := m.Run()
+	restore()
 	moto.Stop()
 	os.Exit(code)
 }

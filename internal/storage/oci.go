@@ -40,32 +40,97 @@ func NewOCI(cfg oci.Config) (*OCI, error) {
 	return &OCI{client: client, namespace: cfg.Namespace, bucket: cfg.Bucket, prefix: cfg.Prefix}, nil
 }
 
-// Put implements Store.
+// Put implements Store. A body that can seek (a file) of at most 5 GiB is
+// sent as it is, in one PutObject; any other a part at a time (partSize),
+// more than one as a multipart upload — committed whole or not at all — so
+// that memory holds one part whatever the size.
 func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) error {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", s.URL(name), err)
-	}
 	// A done context sends nothing. (A context cancelled during a call is
 	// ociclient's guard's: the SDK never sees it.)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
-	if _, err := s.client.PutObject(ctx, s.putRequest(name, body, o)); err != nil {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		size, err := remaining(rs)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", s.URL(name), err)
+		}
+		if size <= maxSinglePut {
+			return s.putObject(ctx, name, rs, size, o)
+		}
+	}
+	first, more, err := readPart(r)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), err)
+	}
+	if !more {
+		return s.putObject(ctx, name, bytes.NewReader(first), int64(len(first)), o)
+	}
+	return s.putMultipart(ctx, name, first, r, o)
+}
+
+func (s *OCI) putObject(ctx context.Context, name string, body io.Reader, size int64, o PutOptions) error {
+	if _, err := s.client.PutObject(ctx, s.putRequest(name, body, size, o)); err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), classifyOCI(err))
 	}
 	return nil
 }
 
-func (s *OCI) putRequest(name string, body []byte, o PutOptions) objectstorage.PutObjectRequest {
+func (s *OCI) putRequest(name string, body io.Reader, size int64, o PutOptions) objectstorage.PutObjectRequest {
 	req := objectstorage.PutObjectRequest{
 		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
-		ContentLength: common.Int64(int64(len(body))), PutObjectBody: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: common.Int64(size), PutObjectBody: io.NopCloser(body),
 	}
 	if o.ContentType != "" {
 		req.ContentType = common.String(o.ContentType)
 	}
 	return req
+}
+
+// putMultipart uploads first, then the rest of r, a part at a time, and
+// commits the upload. An upload that fails is left uncommitted: nothing of
+// it is visible.
+func (s *OCI) putMultipart(ctx context.Context, name string, first []byte, r io.Reader, o PutOptions) error {
+	object := common.String(s.prefix + name)
+	details := objectstorage.CreateMultipartUploadDetails{Object: object}
+	if o.ContentType != "" {
+		details.ContentType = common.String(o.ContentType)
+	}
+	up, err := s.client.CreateMultipartUpload(ctx, objectstorage.CreateMultipartUploadRequest{
+		NamespaceName: &s.namespace, BucketName: &s.bucket, CreateMultipartUploadDetails: details,
+	})
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), err)
+	}
+	var parts []objectstorage.CommitMultipartUploadPartDetails
+	part, more := first, true
+	for n := 1; ; n++ {
+		out, err := s.client.UploadPart(ctx, objectstorage.UploadPartRequest{
+			NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: object, UploadId: up.UploadId,
+			UploadPartNum: common.Int(n), ContentLength: common.Int64(int64(len(part))), UploadPartBody: io.NopCloser(bytes.NewReader(part)),
+		})
+		if err != nil {
+			return fmt.Errorf("writing %s: part %d: %w", s.URL(name), n, err)
+		}
+		parts = append(parts, objectstorage.CommitMultipartUploadPartDetails{PartNum: common.Int(n), Etag: out.ETag})
+		if !more {
+			break
+		}
+		if part, more, err = readPart(r); err != nil {
+			return fmt.Errorf("writing %s: %w", s.URL(name), err)
+		}
+		if len(part) == 0 {
+			break
+		}
+	}
+	_, err = s.client.CommitMultipartUpload(ctx, objectstorage.CommitMultipartUploadRequest{
+		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: object, UploadId: up.UploadId,
+		CommitMultipartUploadDetails: objectstorage.CommitMultipartUploadDetails{PartsToCommit: parts},
+	})
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), err)
+	}
+	return nil
 }
 
 // Get implements Store.
@@ -82,7 +147,7 @@ func (s *OCI) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("reading %s: %w", s.URL(name), classifyOCI(err))
 	}
-	return resp.Content, nil
+	return bodyUnder(ctx, resp.Content), nil
 }
 
 // List implements Store.
@@ -147,7 +212,7 @@ func (s *OCI) PutIf(ctx context.Context, name string, body []byte, cond Conditio
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
-	req := s.putRequest(name, body, o)
+	req := s.putRequest(name, bytes.NewReader(body), int64(len(body)), o)
 	if cond.IfAbsent {
 		req.IfNoneMatch = common.String("*")
 	}

@@ -47,26 +47,45 @@ func NewS3(ctx context.Context, loc S3Location) (*S3, error) {
 
 func (s *S3) key(name string) string { return s.prefix + name }
 
-// Put implements Store. The content is read whole first: parityproof's
-// files are bounded (a ledger part, a report), and S3 needs the length.
+// Put implements Store. A body that can seek (a file) of at most 5 GiB is
+// sent as it is, in one PutObject. Any other body is read a part at a time
+// (partSize): one part is one PutObject, more go up as a multipart upload
+// — which S3 makes visible whole or not at all, as PutObject — so that
+// memory holds one part whatever the size (a report's report.json and
+// exceptions.csv grow with its exceptions: a gigabyte a million).
 func (s *S3) Put(ctx context.Context, name string, r io.Reader, o PutOptions) error {
-	body, err := io.ReadAll(r)
+	if rs, ok := r.(io.ReadSeeker); ok {
+		size, err := remaining(rs)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", s.URL(name), err)
+		}
+		if size <= maxSinglePut {
+			return s.putObject(ctx, name, rs, o)
+		}
+	}
+	first, more, err := readPart(r)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), err)
 	}
-	in := s.putInput(name, body, o)
-	if _, err := s.client.PutObject(ctx, in); err != nil {
+	if !more {
+		return s.putObject(ctx, name, bytes.NewReader(first), o)
+	}
+	return s.putMultipart(ctx, name, first, r, o)
+}
+
+func (s *S3) putObject(ctx context.Context, name string, body io.ReadSeeker, o PutOptions) error {
+	if _, err := s.client.PutObject(ctx, s.putInput(name, body, o)); err != nil {
 		return fmt.Errorf("writing %s: %w", s.URL(name), classifyS3(err))
 	}
 	return nil
 }
 
 // putInput is the PutObject request of a Put.
-func (s *S3) putInput(name string, body []byte, o PutOptions) *s3.PutObjectInput {
+func (s *S3) putInput(name string, body io.ReadSeeker, o PutOptions) *s3.PutObjectInput {
 	in := &s3.PutObjectInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(s.key(name)),
-		Body:              bytes.NewReader(body),
+		Body:              body,
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	}
 	if o.ContentType != "" {
@@ -84,6 +103,66 @@ func (s *S3) putInput(name string, body []byte, o PutOptions) *s3.PutObjectInput
 	return in
 }
 
+// putMultipart uploads first, then the rest of r, a part at a time, and
+// completes the upload; on an error it aborts it, so that nothing is left.
+func (s *S3) putMultipart(ctx context.Context, name string, first []byte, r io.Reader, o PutOptions) error {
+	in := &s3.CreateMultipartUploadInput{
+		Bucket:            aws.String(s.bucket),
+		Key:               aws.String(s.key(name)),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	}
+	if o.ContentType != "" {
+		in.ContentType = aws.String(o.ContentType)
+	}
+	if len(o.Tags) > 0 {
+		in.Tagging = aws.String(o.tagging())
+	}
+	if !o.RetainUntil.IsZero() {
+		in.ObjectLockMode = types.ObjectLockModeCompliance
+		in.ObjectLockRetainUntilDate = aws.Time(o.RetainUntil)
+	}
+	up, err := s.client.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), classifyS3(err))
+	}
+	fail := func(err error) error {
+		// The upload's parts are discarded even when ctx is done.
+		_, aerr := s.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
+			Bucket: in.Bucket, Key: in.Key, UploadId: up.UploadId,
+		})
+		return errors.Join(fmt.Errorf("writing %s: %w", s.URL(name), err), aerr)
+	}
+	var parts []types.CompletedPart
+	part, more := first, true
+	for n := int32(1); ; n++ {
+		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: in.Bucket, Key: in.Key, UploadId: up.UploadId, PartNumber: aws.Int32(n),
+			Body: bytes.NewReader(part), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		})
+		if err != nil {
+			return fail(err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumSHA256: out.ChecksumSHA256})
+		if !more {
+			break
+		}
+		if part, more, err = readPart(r); err != nil {
+			return fail(err)
+		}
+		if len(part) == 0 {
+			break
+		}
+	}
+	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: in.Bucket, Key: in.Key, UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
 // Get implements Store.
 func (s *S3) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(name))})
@@ -93,7 +172,7 @@ func (s *S3) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("reading %s: %w", s.URL(name), classifyS3(err))
 	}
-	return out.Body, nil
+	return bodyUnder(ctx, out.Body), nil
 }
 
 // List implements Store.
@@ -139,7 +218,7 @@ func (s *S3) GetVersion(ctx context.Context, name string) ([]byte, Version, erro
 // 404 for If-Match on a missing object, and 409 when another conditional
 // write of the key is in flight; all three are ErrPrecondition.
 func (s *S3) PutIf(ctx context.Context, name string, body []byte, cond Condition, o PutOptions) (Version, error) {
-	in := s.putInput(name, body, o)
+	in := s.putInput(name, bytes.NewReader(body), o)
 	if cond.IfAbsent {
 		in.IfNoneMatch = aws.String("*")
 	}

@@ -262,6 +262,45 @@ func (d *Dir) URL(name string) string {
 // Path returns the local path of name, for messages that point at a file.
 func (d *Dir) Path(name string) string { return filepath.Join(d.root, filepath.FromSlash(name)) }
 
+// Bodies too large, or of unknown length, are sent a part at a time.
+var (
+	// partSize is the size of those parts: one is held in memory at a
+	// time. S3 takes parts of 5 MiB to 5 GiB, at most 10,000 of them.
+	partSize = 16 << 20
+	// maxSinglePut is the largest body sent in one request.
+	maxSinglePut int64 = 5 << 30
+)
+
+// remaining returns how many bytes rs holds from where it stands.
+func remaining(rs io.ReadSeeker) (int64, error) {
+	at, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	end, err := rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := rs.Seek(at, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return end - at, nil
+}
+
+// readPart reads the next part of r, up to partSize bytes, and reports
+// whether more may follow.
+func readPart(r io.Reader) ([]byte, bool, error) {
+	buf := make([]byte, partSize)
+	n, err := io.ReadFull(r, buf)
+	switch err {
+	case nil:
+		return buf, true, nil
+	case io.EOF, io.ErrUnexpectedEOF:
+		return buf[:n], false, nil
+	}
+	return nil, false, err
+}
+
 // contextReader stops a copy when its context is done.
 type contextReader struct {
 	ctx context.Context
@@ -282,3 +321,18 @@ type contextFile struct {
 }
 
 func (c contextFile) Close() error { return c.f.Close() }
+
+// contextBody is an object's body as Get returns it, read under Get's
+// context: once the context is done, reads fail with its error, whatever
+// the transport had already received.
+type contextBody struct {
+	contextReader
+	body io.ReadCloser
+}
+
+func (c contextBody) Close() error { return c.body.Close() }
+
+// bodyUnder returns body read under ctx.
+func bodyUnder(ctx context.Context, body io.ReadCloser) io.ReadCloser {
+	return contextBody{contextReader{ctx, body}, body}
+}

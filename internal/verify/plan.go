@@ -14,24 +14,23 @@ import (
 const maxPrefixShards = 64
 
 // plan cuts every pair into shards: along the previous run's shards when
-// there is one (splitting those that grew past twice the shard size at
-// keys its ledger gives), else along the top-level common prefixes of the
-// pair's stores.
+// there is one (splitting those that grew past twice the shard size at the
+// split points its manifest recorded), else along the top-level common
+// prefixes of the pair's stores.
 func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedPair, error) {
-	var prev *ledger.Manifest
+	var prev map[string][]prevShard
 	if prevRunID != "" {
-		m, _, err := r.st.ReadManifest(ctx, prevRunID)
-		if err != nil {
+		var err error
+		if prev, err = r.previousShards(ctx, prevRunID); err != nil {
 			return nil, fmt.Errorf("planning from the previous run: %w", err)
 		}
-		prev = m
 	}
 	var out []state.PlannedPair
 	for _, pair := range r.cfg.Pairs {
 		var ranges []inventory.KeyRange
 		var err error
-		if mp := state.FindPair(prev, pair.Name); mp != nil {
-			ranges, err = r.planFromLedger(ctx, prevRunID, mp)
+		if shards, ok := prev[pair.Name]; ok {
+			ranges = r.planFromLedger(shards)
 		} else {
 			ranges, err = r.planFromPrefixes(ctx, append(slices.Clone(pair.Legacy), pair.Target))
 		}
@@ -47,42 +46,73 @@ func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedP
 	return out, nil
 }
 
-// planFromLedger keeps the previous shards, splitting those with more than
-// twice the shard size into shards of the shard size.
-func (r *Verifier) planFromLedger(ctx context.Context, runID string, mp *ledger.ManifestPair) ([]inventory.KeyRange, error) {
-	size := int64(r.cfg.Run.ShardSize)
-	var out []inventory.KeyRange
-	for _, s := range mp.Shards {
-		var entries int64
-		for _, f := range s.Files {
-			entries += f.Entries
-		}
-		if entries <= 2*size {
-			out = append(out, s.Range)
-			continue
-		}
-		var cuts []string
-		var n int64
-		for _, f := range s.Files {
-			err := r.st.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
-				if n > 0 && n%size == 0 {
-					cuts = append(cuts, e.Key)
+// prevShard is what planning keeps of a shard of the previous run's
+// manifest: its range, its size, and where it may be cut.
+type prevShard struct {
+	rng     inventory.KeyRange
+	entries int64
+	// cuts are keys the shard may be cut at, each with the number of the
+	// shard's entries before it, in key order.
+	cuts []cut
+}
+
+type cut struct {
+	key    string
+	before int64
+}
+
+// previousShards reads the previous run's manifest a shard at a time and
+// keeps, for each shard, its range, its number of entries and its cut
+// points: the split points the shard recorded, or, in a manifest written
+// before they were recorded, the first keys of its ledger parts. The
+// ledger itself is never read.
+func (r *Verifier) previousShards(ctx context.Context, runID string) (map[string][]prevShard, error) {
+	out := map[string][]prevShard{}
+	_, err := r.st.WalkManifest(ctx, state.ManifestName(runID), func(pair string, s *ledger.ManifestShard) error {
+		ps := prevShard{rng: s.Range, entries: s.Entries()}
+		switch {
+		case s.SplitEvery > 0:
+			for i, k := range s.SplitPoints {
+				ps.cuts = append(ps.cuts, cut{key: k, before: int64(i+1) * s.SplitEvery})
+			}
+		default:
+			var n int64
+			for _, f := range s.Files {
+				if n > 0 && f.Entries > 0 {
+					ps.cuts = append(ps.cuts, cut{key: f.First, before: n})
 				}
-				n++
-				return nil
-			})
-			if err != nil {
-				return nil, err
+				n += f.Entries
 			}
 		}
-		start := s.Range.Start
-		for _, c := range cuts {
-			out = append(out, inventory.KeyRange{Start: start, End: c})
-			start = c
+		out[pair] = append(out[pair], ps)
+		return nil
+	})
+	return out, err
+}
+
+// planFromLedger keeps the previous shards, cutting those with more than
+// twice the shard size into shards of about the shard size, at the cut
+// points they recorded.
+func (r *Verifier) planFromLedger(shards []prevShard) []inventory.KeyRange {
+	size := int64(r.cfg.Run.ShardSize)
+	var out []inventory.KeyRange
+	for _, s := range shards {
+		if s.entries <= 2*size {
+			out = append(out, s.rng)
+			continue
 		}
-		out = append(out, inventory.KeyRange{Start: start, End: s.Range.End})
+		start, from := s.rng.Start, int64(0)
+		for _, c := range s.cuts {
+			// Cut once a piece holds a shard's worth, and never leave a
+			// last piece of less than half of one.
+			if c.before-from >= size && s.entries-c.before >= size/2 && c.key > start && (s.rng.End == "" || c.key < s.rng.End) {
+				out = append(out, inventory.KeyRange{Start: start, End: c.key})
+				start, from = c.key, c.before
+			}
+		}
+		out = append(out, inventory.KeyRange{Start: start, End: s.rng.End})
 	}
-	return out, nil
+	return out
 }
 
 // planFromPrefixes cuts the key space at the stores' top-level common

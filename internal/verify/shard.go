@@ -63,6 +63,10 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		defer l.Close()
 		in.Legacy = append(in.Legacy, l)
 	}
+	if in.Baselines, err = r.openBaselines(lctx, rec, pairName, rng); err != nil {
+		return ShardResult{}, err
+	}
+	defer closeAll(in.Baselines)
 	if rec.PreviousRunID != "" {
 		prev, err := r.st.OpenLedger(ctx, rec.PreviousRunID, pairName, rng)
 		if err != nil {
@@ -72,7 +76,8 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		in.Previous = previousLedger{prev}
 	}
 
-	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, res: res, every: int64(r.cfg.Run.CheckpointEvery), guard: guard}
+	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, res: res, every: int64(r.cfg.Run.CheckpointEvery),
+		record: partRecord{splitEvery: int64(r.cfg.Run.ShardSize)}, guard: guard}
 	w.start()
 	_, verr := engine.Verify(lctx, rng, in, w.add)
 	if verr == nil {
@@ -129,17 +134,23 @@ type partWriter struct {
 	buf   bytes.Buffer
 	w     *ledger.Writer
 	tally ledger.Tally
+	// record is what is recorded beside each part (part.go).
+	record partRecord
 }
 
 func (p *partWriter) start() {
 	p.buf.Reset()
 	p.w = ledger.NewWriter(&p.buf)
 	p.tally = ledger.NewTally()
+	p.record.start()
 }
 
 // add is the engine's emit: it encodes the entry at once.
 func (p *partWriter) add(e *ledger.Entry) error {
 	if err := p.w.Write(e); err != nil {
+		return err
+	}
+	if err := p.record.add(e, p.cp.Tally.Objects+p.tally.Objects); err != nil {
 		return err
 	}
 	p.tally.Add(e)
@@ -165,6 +176,9 @@ func (p *partWriter) flush() error {
 	if err := p.guard(); err != nil {
 		return err
 	}
+	if err := p.record.write(ctx, p.r.st, p.rec.RunID, p.pair, p.shard, len(p.cp.Parts)+1); err != nil {
+		return err
+	}
 	if err := p.r.st.WritePart(ctx, p.rec.RunID, path, p.buf.Bytes()); err != nil {
 		return err
 	}
@@ -173,6 +187,7 @@ func (p *partWriter) flush() error {
 	p.cp.Tally.Merge(p.tally)
 	p.cp.DeepBytes += p.res.read
 	p.res.read = 0
+	p.record.merge(p.cp)
 	if err := p.guard(); err != nil {
 		return err
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	// verified: its holder alone writes the shard's ledger parts and
 	// checkpoint. nil verifies without one (tests).
 	ShardLease func(ctx context.Context, runID, pair, shard string) (*ShardHold, error)
+	// OpenBaseline opens the S3 Inventories of legacy stores' baselines;
+	// nil refuses a configuration that names one.
+	OpenBaseline BaselineOpener
 }
 
 // ShardHold is a shard's lease, held while one invocation verifies it.
@@ -198,6 +201,9 @@ func (r *Verifier) BeginWith(ctx context.Context, o BeginOptions) (*state.Record
 	}
 	rec.PreviousRunID = prev
 	if rec.Pairs, err = r.plan(ctx, prev); err != nil {
+		return nil, err
+	}
+	if rec.Baselines, err = r.baselines(ctx, rec); err != nil {
 		return nil, err
 	}
 	if err := r.st.WriteRecord(ctx, rec); err != nil {

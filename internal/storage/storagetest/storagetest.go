@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -73,6 +74,7 @@ var OddNames = []string{
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, h) })
+	t.Run("PutFromAFileOrAStream", func(t *testing.T) { testPutFromFile(t, h) })
 	t.Run("ReplaceKeepsTheLatest", func(t *testing.T) { testReplace(t, h) })
 	t.Run("ReplaceIsAtomic", func(t *testing.T) { testAtomicReplace(t, h) })
 	t.Run("FailedPutKeepsThePrevious", func(t *testing.T) { testFailedPut(t, h) })
@@ -166,6 +168,50 @@ func testRoundTrip(t *testing.T, h Harness) {
 	}
 	for name, want := range objects {
 		same(t, fmt.Sprintf("Get(%q)", name), want, mustGet(t, st, name))
+	}
+}
+
+// A body that can seek (a file) is stored from where it stands; one that
+// cannot (a pipe, as reports are streamed) whole — both however large: a
+// store sends what does not fit one request in parts.
+func testPutFromFile(t *testing.T, h Harness) {
+	st := h.NewPlace(t)("")
+	body := content(4, 11<<20+3)
+	f, err := os.CreateTemp(t.TempDir(), "body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		at   int64
+		body []byte
+	}{{"from-file", 100, body[100:]}, {"from-file-small", int64(len(body)) - 1000, body[len(body)-1000:]}} {
+		if _, err := f.Seek(tc.at, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Put(context.Background(), tc.name, f, storage.PutOptions{ContentType: "application/json"}); err != nil {
+			t.Fatalf("Put from a file: %v", err)
+		}
+		same(t, "Get("+tc.name+")", tc.body, mustGet(t, st, tc.name))
+	}
+	for name, b := range map[string][]byte{"from-stream": body, "from-stream-small": body[:1000], "from-stream-empty": {}} {
+		pr, pw := io.Pipe()
+		go func() {
+			for i := 0; i < len(b); i += 4096 {
+				if _, err := pw.Write(b[i:min(len(b), i+4096)]); err != nil {
+					return
+				}
+			}
+			pw.Close()
+		}()
+		if err := st.Put(context.Background(), name, pr, storage.PutOptions{ContentType: "text/csv"}); err != nil {
+			t.Fatalf("Put from a stream of %d bytes: %v", len(b), err)
+		}
+		same(t, "Get("+name+")", b, mustGet(t, st, name))
 	}
 }
 

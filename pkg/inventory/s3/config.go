@@ -32,6 +32,11 @@ type Config struct {
 	PageSize int
 	// Retry sets how throttled and failed requests are retried.
 	Retry Retry
+	// Identity says whose credentials sign the store's requests and which
+	// certificate authorities its endpoint's certificate must chain to;
+	// the zero Identity is the default AWS chain and the system's
+	// authorities. Errors name it.
+	Identity awsclient.Identity
 }
 
 // RetryMode names one of the AWS SDK's retry strategies.

@@ -11,6 +11,8 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/parityproof/parityproof/internal/awsclient"
 )
 
 // Kinds of error a user can act on. Errors from this package wrap one of
@@ -133,7 +135,11 @@ func (s *Store) classify(err error) error {
 			region = m[1]
 		}
 	}
+	var ce *awsclient.CredentialsError
 	switch {
+	case errors.As(err, &ce):
+		se.Kind = ErrAccessDenied
+		se.Detail = fmt.Sprintf("no credentials could be had from %s; check the store's identity", ce.Identity)
 	case code == "NoSuchBucket":
 		se.Kind = ErrBucketNotFound
 		se.Detail = fmt.Sprintf("no bucket %q at %s; check the bucket's name, endpoint and account", s.cfg.Bucket, s.endpointName())
@@ -148,14 +154,14 @@ func (s *Store) classify(err error) error {
 		}
 	case code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "InvalidToken":
 		se.Kind = ErrAccessDenied
-		se.Detail = fmt.Sprintf("the credentials from the AWS chain (environment, profile, role) were refused (%s)", code)
+		se.Detail = fmt.Sprintf("the credentials from %s were refused (%s)", s.identity, code)
 	case status == http.StatusForbidden || code == "AccessDenied":
 		se.Kind = ErrAccessDenied
-		se.Detail = "the credentials from the AWS chain (environment, profile, role) lack a permission on this bucket"
+		se.Detail = fmt.Sprintf("the credentials from %s lack a permission on this bucket", s.identity)
 		var opErr *smithy.OperationError
 		if errors.As(err, &opErr) {
 			if perm, ok := permissions[opErr.OperationName]; ok {
-				se.Detail = fmt.Sprintf("the credentials from the AWS chain (environment, profile, role) lack %s on this bucket (for %s)", perm, opErr.OperationName)
+				se.Detail = fmt.Sprintf("the credentials from %s lack %s on this bucket (for %s)", s.identity, perm, opErr.OperationName)
 			}
 		}
 	case apiErr == nil && status == 0 && noCredentials(err):

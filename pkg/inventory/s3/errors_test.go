@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	s3store "github.com/parityproof/parityproof/pkg/inventory/s3"
@@ -172,7 +173,27 @@ func TestErrorAccessDenied(t *testing.T) {
 
 	t.Run("unknown access key", func(t *testing.T) {
 		_, err := s3store.New(ctx, cfg, s3store.WithCredentials(credentials.NewStaticCredentialsProvider("AKIANOSUCHKEY0000000", "secret", "")))
-		checkStoreError(t, err, s3store.ErrAccessDenied, "credentials", "refused")
+		checkStoreError(t, err, s3store.ErrAccessDenied, "the credentials from the caller's credentials provider were refused")
+	})
+	t.Run("the store's identity is named", func(t *testing.T) {
+		t.Setenv("LEGACY_KEY_ID", "AKIANOSUCHKEY0000000")
+		t.Setenv("LEGACY_SECRET", "secret")
+		c := cfg
+		c.Identity = awsclient.Identity{AccessKeyIDEnv: "LEGACY_KEY_ID", SecretAccessKeyEnv: "LEGACY_SECRET"}
+		_, err := s3store.New(ctx, c)
+		checkStoreError(t, err, s3store.ErrAccessDenied, "the credentials from the key pair in $LEGACY_KEY_ID and $LEGACY_SECRET were refused (InvalidAccessKeyId)")
+	})
+	t.Run("a role that cannot be assumed", func(t *testing.T) {
+		c := cfg
+		c.Identity = awsclient.Identity{RoleARN: "arn:aws:iam::123456789012:role/nobody", STSEndpoint: srv.URL,
+			Credentials: credentials.NewStaticCredentialsProvider("AKIANOSUCHKEY0000000", "secret", "")}
+		_, err := s3store.New(ctx, c)
+		se := checkStoreError(t, err, s3store.ErrAccessDenied,
+			"no credentials could be had from role arn:aws:iam::123456789012:role/nobody assumed with the caller's credentials provider; check the store's identity",
+			"InvalidClientTokenId")
+		if !errors.Is(se, awsclient.ErrCredentials) {
+			t.Errorf("%v does not wrap awsclient.ErrCredentials", se)
+		}
 	})
 	t.Run("permission missing", func(t *testing.T) {
 		creds := credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")

@@ -36,6 +36,8 @@ type Store struct {
 	client    *awss3.Client
 	log       *slog.Logger
 	versioned bool
+	// identity describes whose credentials sign the requests, for errors.
+	identity string
 }
 
 // Option changes how [New] builds a Store.
@@ -75,12 +77,13 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	for _, fn := range opts {
 		fn(&o)
 	}
-	client, err := awsclient.S3(ctx, clientOptions(cfg, o))
+	co := clientOptions(cfg, o)
+	client, err := awsclient.S3(ctx, co)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", cfg.Name, err)
 	}
 	region := client.Options().Region
-	s := &Store{cfg: cfg, region: region, client: client, log: o.log}
+	s := &Store{cfg: cfg, region: region, client: client, log: o.log, identity: co.Identity.String()}
 	v, err := again(ctx, s, "GetBucketVersioning", func() (*awss3.GetBucketVersioningOutput, error) {
 		return client.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: aws.String(cfg.Bucket)})
 	})
@@ -93,17 +96,21 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	}
 	s.versioned = v.Status == types.BucketVersioningStatusEnabled || v.Status == types.BucketVersioningStatusSuspended
 	s.log.Debug("opened S3 store", "store", cfg.Name, "bucket", cfg.Bucket, "prefix", cfg.Prefix,
-		"region", region, "versioning", string(v.Status))
+		"region", region, "versioning", string(v.Status), "identity", s.identity)
 	return s, nil
 }
 
 // clientOptions says how to build the store's client.
 func clientOptions(cfg Config, o options) awsclient.Options {
+	id := cfg.Identity
+	if o.credentials != nil {
+		id.Credentials = o.credentials
+	}
 	return awsclient.Options{
 		Region:     cfg.Region,
 		Endpoint:   cfg.Endpoint,
 		PathStyle:  cfg.PathStyle,
-		Identity:   awsclient.Identity{Credentials: o.credentials},
+		Identity:   id,
 		Retry:      awsclient.Retry{Mode: awsclient.RetryMode(cfg.Retry.Mode), MaxAttempts: cfg.Retry.MaxAttempts, MaxBackoff: cfg.Retry.MaxBackoff},
 		HTTPClient: o.httpClient,
 	}

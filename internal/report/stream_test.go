@@ -1,0 +1,321 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parityproof/parityproof/internal/config"
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/state"
+	"github.com/parityproof/parityproof/internal/storage"
+	"github.com/parityproof/parityproof/internal/verify"
+	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/memory"
+)
+
+// manyExceptions runs one pair of n keys whose every tenth key is missing
+// from the target and every 97th key was deleted from the legacy store
+// without ever being proven (critical), and returns the world.
+type bigRun struct {
+	cfg    *config.Config
+	dir    storage.Store
+	st     *state.State
+	verify *verify.Verifier
+	runID  string
+}
+
+func newBigRun(t *testing.T, n int, run func(v *verify.Verifier, rec *state.Record)) *bigRun {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(`
+stores:
+  legacy-us: {type: s3, bucket: legacy-us, region: us-east-1}
+  oci-us: {type: oci, namespace: acme, bucket: us-users, region: us-ashburn-1}
+pairs:
+  - {name: us-users, legacy: [legacy-us], target: oci-us}
+run: {checkpoint_every: 500, workers: 2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores := map[string]*memory.Store{"legacy-us": memory.New("legacy-us"), "oci-us": memory.New("oci-us")}
+	for i := range n {
+		key := fmt.Sprintf("%d/%06d.bin", i%4, i)
+		body := []byte("content " + key)
+		if i%97 != 5 {
+			stores["legacy-us"].Put(key, body)
+		}
+		if i%10 != 3 {
+			stores["oci-us"].Put(key, body)
+		}
+	}
+	dir, _ := storage.NewDir(t.TempDir())
+	b := &bigRun{cfg: cfg, dir: dir, st: state.New(dir)}
+	b.verify = verify.New(verify.Options{Config: cfg, State: b.st, Now: func() time.Time { return time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC) },
+		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) { return stores[s.Name], nil }})
+	rec, err := b.verify.Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.runID = rec.RunID
+	run(b.verify, rec)
+	return b
+}
+
+func runAll(t *testing.T) func(v *verify.Verifier, rec *state.Record) {
+	return func(v *verify.Verifier, rec *state.Record) {
+		if err := v.RunShards(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Finish(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A report Build makes holds the exceptions the HTML shows, no more; it
+// streams them all, in ledger order, into report.json — the bytes
+// json.MarshalIndent gives for the report with all of them in memory —
+// and exceptions.csv.
+func TestReportStreamsItsExceptions(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 60_000, runAll(t))
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Exceptions) != 0 || len(rep.worst) != htmlExceptionsShown {
+		t.Errorf("the report holds %d exceptions and %d to show, want none and %d", len(rep.Exceptions), len(rep.worst), htmlExceptionsShown)
+	}
+	all := allExceptions(t, rep)
+	if int64(len(all)) != rep.ExceptionCount() || len(all) < 5_900 {
+		t.Fatalf("streamed %d exceptions, the report counts %d", len(all), rep.ExceptionCount())
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i-1].Key >= all[i].Key {
+			t.Fatalf("exceptions out of ledger order: %q before %q", all[i-1].Key, all[i].Key)
+		}
+	}
+	// The worst first: every critical one (about 600), then the others.
+	if diff := cmp.Diff(WorstFirst(all)[:htmlExceptionsShown], rep.Worst(htmlExceptionsShown)); diff != "" {
+		t.Errorf("the exceptions shown (-WorstFirst of all +Worst):\n%s", diff)
+	}
+	inMemory := *rep
+	inMemory.stream, inMemory.Exceptions = nil, all
+	want, err := json.MarshalIndent(&inMemory, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := rep.WriteJSON(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(append(want, '\n'), got.Bytes()) {
+		t.Errorf("streamed report.json (%d bytes) differs from json.MarshalIndent's (%d bytes)", got.Len(), len(want)+1)
+	}
+	csvb, err := rep.CSV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseCSV(bytes.NewReader(csvb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(all, parsed); diff != "" {
+		t.Errorf("exceptions.csv (-report +csv):\n%s", diff)
+	}
+
+	// The page shows the first 5,000, says how many more there are and
+	// links to the CSV.
+	page, err := rep.HTML(Published{ReportURL: "file:///r/report.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parseDoc(t, page)
+	if n := len(rows(d.byID("exceptions"))); n != htmlExceptionsShown {
+		t.Errorf("the page lists %d exceptions, want %d", n, htmlExceptionsShown)
+	}
+	more := fmt.Sprintf("%s more exceptions are not shown here", formatCount(rep.ExceptionCount()-htmlExceptionsShown))
+	if s := text(d.byID("exceptions")); !strings.Contains(s, more) || !strings.Contains(string(page), `<a href="exceptions.csv">exceptions.csv</a> and report.json`) {
+		t.Errorf("the exceptions section does not say %q with a link to the CSV", more)
+	}
+	if s := text(d.byID("exceptions")); !strings.Contains(s, fmt.Sprintf("Exceptions (%s)", formatCount(rep.ExceptionCount()))) {
+		t.Errorf("the exceptions section does not count them all")
+	}
+}
+
+// Published, the streamed report holds: attest verify recounts it from
+// the ledger.
+func TestStreamedReportAttests(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 3_000, runAll(t))
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, _ := storage.NewDir(t.TempDir())
+	pub, err := Publish(ctx, reports, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, err := Attest(ctx, FetchFile, pub.ReportURL)
+	if err != nil {
+		t.Fatalf("attest verify: %v (%+v)", err, checks[len(checks)-1])
+	}
+}
+
+// A manifest written before shards recorded their tallies is reported by
+// reading its ledger: the same report.
+func TestReportOfAnEarlierManifest(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 3_000, runAll(t))
+	want, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantExceptions := allExceptions(t, want)
+	var buf bytes.Buffer
+	mw := ledger.NewManifestWriter(&buf)
+	pair := ""
+	if _, err := b.st.WalkManifest(ctx, state.ManifestName(b.runID), func(p string, sh *ledger.ManifestShard) error {
+		if p != pair {
+			pair = p
+			if err := mw.Pair(p); err != nil {
+				return err
+			}
+		}
+		return mw.Shard(&ledger.ManifestShard{ID: sh.ID, Range: sh.Range, Files: sh.Files})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.dir.Put(ctx, state.ManifestName(b.runID), &buf, storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.Pairs, got.Pairs); diff != "" {
+		t.Errorf("pairs (-recorded +recounted):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantExceptions, allExceptions(t, got)); diff != "" {
+		t.Errorf("exceptions (-recorded +recounted):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.Worst(100), got.Worst(100)); diff != "" {
+		t.Errorf("exceptions shown (-recorded +recounted):\n%s", diff)
+	}
+}
+
+// A run some of whose shards failed is reported from the shards done: not
+// complete, no pair attested, each shard not verified named with its
+// error; latest.json stays on the last complete run; attest verify holds.
+func TestReportOfARunWithFailedShards(t *testing.T) {
+	ctx := context.Background()
+	var failed state.PlannedShard
+	b := newBigRun(t, 4_000, func(v *verify.Verifier, rec *state.Record) {
+		for i, s := range rec.Pairs[0].Shards {
+			if i == 2 {
+				failed = s
+				continue
+			}
+			if _, err := v.RunShard(ctx, rec, "us-users", s.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	rec, err := b.st.ReadRecord(ctx, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.st.WriteFailure(ctx, b.runID, state.Failure{Pair: "us-users", Shard: failed, Error: "ShardStalled", Cause: "no checkpoint in 3 invocations"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.st.FinishPartial(ctx, rec, time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(ctx, b.cfg, b.st, b.runID, FromPartial(p), WithFailure(&RunFailure{State: "Shards", Error: "States.ExceedToleratedFailureThreshold", Cause: "…"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []UnverifiedShard{{Pair: "us-users", Shard: failed.ID, Start: failed.Range.Start, End: failed.Range.End, Error: "ShardStalled", Cause: "no checkpoint in 3 invocations"}}
+	if diff := cmp.Diff(want, rep.UnverifiedShards); diff != "" {
+		t.Errorf("unverified shards (-want +got):\n%s", diff)
+	}
+	if rep.Complete || rep.Pairs[0].Attested || rep.Pairs[0].UnverifiedShards != 1 || rep.Failure == nil ||
+		rep.Pairs[0].Statement != "Pair us-users is not attested: 1 of its shards was not verified in this run, and the keys in them are not counted here." {
+		t.Errorf("report of a run with a failed shard: complete %v, pair %+v, failure %+v", rep.Complete, rep.Pairs[0], rep.Failure)
+	}
+	var done int64
+	if err := b.st.Checkpoints(ctx, rec, func(_ string, _ state.PlannedShard, cp state.Checkpoint) error {
+		if cp.Done {
+			done += cp.Tally.Objects
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Totals.Objects != done || done < 2_900 || rep.Ledger.Manifest != p.ManifestURL || rep.Ledger.SHA256 != p.ManifestSHA256 {
+		t.Errorf("totals %+v over %+v, want the %d keys of the three shards done", rep.Totals, rep.Ledger, done)
+	}
+	reports, _ := storage.NewDir(t.TempDir())
+	pub, err := Publish(ctx, reports, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reports.Get(ctx, "latest.json"); err == nil {
+		t.Error("latest.json points at a run that is not complete")
+	}
+	if checks, err := Attest(ctx, FetchFile, pub.ReportURL); err != nil {
+		t.Errorf("attest verify of the partial report: %v (%+v)", err, checks)
+	}
+}
+
+// An exception file that no longer holds what the manifest says fails the
+// publication as it streams: no report.json, no exceptions.csv.
+func TestPublishStopsAtAChangedExceptionFile(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 3_000, runAll(t))
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last ledger.ManifestFile
+	if _, err := b.st.WalkManifest(ctx, state.ManifestName(b.runID), func(_ string, sh *ledger.ManifestShard) error {
+		if len(sh.Exceptions) > 0 {
+			last = sh.Exceptions[len(sh.Exceptions)-1]
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	name := state.RunDir(b.runID) + last.Path
+	rc, err := b.dir.Get(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(rc)
+	rc.Close()
+	if err := b.dir.Put(ctx, name, bytes.NewReader(append(body, 0)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	reports, _ := storage.NewDir(t.TempDir())
+	if _, err := Publish(ctx, reports, rep); err == nil || !strings.Contains(err.Error(), last.Path) {
+		t.Fatalf("publishing over a changed exception file: %v", err)
+	}
+	if names, _ := reports.List(ctx, ""); len(names) != 0 {
+		t.Errorf("a failed publication stored %v", names)
+	}
+}
