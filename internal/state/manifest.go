@@ -289,7 +289,6 @@ func (s *State) CheckLedgerSizes(ctx context.Context, runID string) error {
 	return nil
 }
 
-
 // FinishedAt returns when a complete run finished; the error wraps
 // storage.ErrNotExist when it has not.
 func (s *State) FinishedAt(ctx context.Context, runID string) (time.Time, error) {
