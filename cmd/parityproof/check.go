@@ -55,9 +55,12 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%d of %d checks failed: %w", len(pf.Problems()), len(pf.Checks), err)
 	}
 	// What a run would find: who holds the lease, which run is in progress.
-	if l, err := r.State().ReadLease(ctx); err == nil && l != nil && l.Held(time.Now()) {
-		fmt.Fprintf(stdout, "note  the state location's lease is held by %s since %s, until %s unless renewed: a run started now waits for it\n",
-			l.Holder, l.AcquiredAt.Format(time.RFC3339), l.ExpiresAt.Format(time.RFC3339))
+	if l, held, err := r.State().LeaseHeld(ctx, time.Now()); err == nil && held {
+		holder, since := "another process", ""
+		if l != nil {
+			holder, since = l.Holder, " since "+l.AcquiredAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(stdout, "note  the state location's lease is held by %s%s: a run started now exits 3 until it is released or expires\n", holder, since)
 	}
 	if cur, err := r.State().Current(ctx); err == nil && cur != "" {
 		fmt.Fprintf(stdout, "note  run %s is in progress: parityproof run resumes it\n", cur)

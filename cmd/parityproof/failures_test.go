@@ -415,3 +415,47 @@ func TestConcurrentRuns(t *testing.T) {
 		})
 	}
 }
+
+// parityproof check: every problem at once, nothing written; a ready
+// configuration says so, and who holds the lease.
+func TestCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server and ocilocal")
+	}
+	e := newE2E(t)
+	dir := filepath.Join(e.dir, "check")
+	good := e.config(dir, "")
+	code, out, errOut := e.runCLI("", "check", "--config", good)
+	if code != 0 || !strings.Contains(out, "ready: a run can begin") || !strings.Contains(out, "ok    store legacy-us: opened and listed one page") {
+		t.Fatalf("check of a good configuration: exit %d\n%s\n%s", code, out, errOut)
+	}
+	st, err := storage.NewDir(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := state.New(st).AcquireLease(context.Background(), storage.LeaseOptions{Holder: "the nightly run", TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, out, _ := e.runCLI("", "check", "--config", good); !strings.Contains(out, "lease is held by the nightly run") {
+		t.Errorf("check does not name the lease's holder:\n%s", out)
+	}
+	if err := l.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(good)
+	bad := filepath.Join(dir, "bad.yaml")
+	b = bytes.Replace(b, []byte("bucket: legacy-sg"), []byte("bucket: no-such-legacy"), 1)
+	b = bytes.Replace(b, []byte("bucket: us-users"), []byte("bucket: no-such-target"), 1)
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = e.runCLI("", "check", "--config", bad)
+	if code != 2 || !strings.Contains(out, "FAIL  store legacy-sg") || !strings.Contains(out, `bucket "no-such-target"`) ||
+		!strings.Contains(errOut, "2 of 5 checks failed") {
+		t.Errorf("check of two missing buckets: exit %d, want 2 naming both\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "runs")); !os.IsNotExist(err) {
+		t.Errorf("check wrote a run: %v", err)
+	}
+}

@@ -97,3 +97,24 @@ func (s *State) AcquireShardLease(ctx context.Context, runID, pair, shard string
 func (s *State) ReadLease(ctx context.Context) (*storage.LeaseRecord, error) {
 	return storage.ReadLease(ctx, s.st, LeaseName)
 }
+
+// LeaseHeld returns the state location's lease record and whether it is
+// held now: by a live process's file lock on a folder (tried and let go at
+// once), or by a record that has neither been released nor expired.
+func (s *State) LeaseHeld(ctx context.Context, now time.Time) (*storage.LeaseRecord, bool, error) {
+	rec, err := storage.ReadLease(ctx, s.st, LeaseName)
+	if err != nil {
+		return nil, false, err
+	}
+	if lk, ok := s.st.(storage.Locker); ok {
+		unlock, err := lk.TryLock(LeaseName)
+		if errors.Is(err, storage.ErrLocked) {
+			return rec, true, nil
+		}
+		if err != nil {
+			return rec, false, err
+		}
+		return rec, false, unlock()
+	}
+	return rec, rec.Held(now), nil
+}
