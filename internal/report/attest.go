@@ -421,25 +421,5 @@ func readLedger(ctx context.Context, fetch Fetcher, u string, fn func(*ledger.En
 		return 0, "", &fetchError{err}
 	}
 	defer rc.Close()
-	h := sha256.New()
-	lr, err := ledger.NewReader(io.TeeReader(rc, h), u)
-	if err != nil {
-		return 0, "", err
-	}
-	var n int64
-	for {
-		e, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return n, "", err
-		}
-		n++
-		fn(e)
-	}
-	if _, err := io.Copy(h, rc); err != nil {
-		return n, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return ledger.ReadFile(rc, u, func(e *ledger.Entry) error { fn(e); return nil })
 }
