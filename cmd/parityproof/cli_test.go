@@ -65,10 +65,13 @@ var commands = []struct {
 	flags func() *flag.FlagSet
 }{
 	{"run", []string{"run", "--help"}, func() *flag.FlagSet { var f runFlags; return f.flagSet() }},
+	{"check", []string{"check", "--help"}, func() *flag.FlagSet { var f checkFlags; return f.flagSet() }},
 	{"report", []string{"report", "--help"}, func() *flag.FlagSet { var f reportFlags; return f.flagSet() }},
+	{"bundle", []string{"bundle", "--help"}, func() *flag.FlagSet { var f bundleFlags; return f.flagSet() }},
 	{"demo", []string{"demo", "--help"}, func() *flag.FlagSet { var f demoFlags; return f.flagSet() }},
 	{"attest", []string{"attest", "--help"}, func() *flag.FlagSet { var f attestFlags; return f.flagSet() }},
 	{"attest-verify", []string{"attest", "verify", "--help"}, func() *flag.FlagSet { var f attestFlags; return f.flagSet() }},
+	{"attest-public-key", []string{"attest", "public-key", "--help"}, func() *flag.FlagSet { var f publicKeyFlags; return f.flagSet() }},
 	{"certify", []string{"certify", "--help"}, func() *flag.FlagSet { var f certifyFlags; return f.flagSet() }},
 	{"explain", []string{"explain", "--help"}, func() *flag.FlagSet { var f explainFlags; return f.flagSet() }},
 	{"version", []string{"version", "--help"}, nil},
@@ -128,7 +131,7 @@ func TestUsageListsEveryFlag(t *testing.T) {
 			}
 		})
 	}
-	for _, word := range []string{"run", "report", "demo", "attest", "certify", "explain", "version"} {
+	for _, word := range []string{"run", "check", "report", "bundle", "demo", "attest", "certify", "explain", "version"} {
 		if !strings.Contains(mainUsage, "parityproof "+word) {
 			t.Errorf("the usage does not list %s", word)
 		}
@@ -213,17 +216,18 @@ reports: file://./%s-reports
 		{"too few demo objects", []string{"demo", "--objects", "5"}, exitUsage},
 		{"mis-indented YAML", []string{"run", "--config", misindented}, exitUsage},
 		{"a store defined twice", []string{"run", "--config", twice}, exitUsage},
-		{"missing OCI bucket", []string{"run", "--quiet", "--config", noBucket}, exitIncomplete},
-		{"missing OCI namespace", []string{"run", "--quiet", "--config", noNamespace}, exitIncomplete},
-		{"unreachable OCI endpoint", []string{"run", "--quiet", "--config", unreachable}, exitIncomplete},
-		{"unreachable S3 endpoint", []string{"run", "--quiet", "--config", s3Down}, exitIncomplete},
+		{"missing OCI bucket", []string{"run", "--quiet", "--config", noBucket}, exitUsage},
+		{"missing OCI namespace", []string{"run", "--quiet", "--config", noNamespace}, exitUsage},
+		{"unreachable OCI endpoint", []string{"run", "--quiet", "--config", unreachable}, exitUsage},
+		{"unreachable S3 endpoint", []string{"run", "--quiet", "--config", s3Down}, exitUsage},
 		{"no complete run to report", []string{"report", "--config", good}, exitUsage},
-		{"not a report", []string{"attest", "verify", notReport}, exitExceptions},
+		{"not a report", []string{"attest", "verify", notReport}, exitUsage},
 		{"certify with a prefix and a key", []string{"certify", "--config", good, "--prefix", "a/", "--key", "a/1"}, exitUsage},
 		{"explain without a run", []string{"explain", "--config", good, "a/1"}, exitUsage},
 		// gofakes3 answers ListMultipartUploads on this bucket with an error
-		// parityproof has no kind for.
-		{"an S3 answer of no known kind", []string{"run", "--quiet", "--config", good}, exitIncomplete},
+		// parityproof has no kind for: a 4xx to the preflight's listing,
+		// which a rerun gets again (exit 2).
+		{"an S3 answer of no known kind", []string{"run", "--quiet", "--config", good}, exitUsage},
 	}
 	// The runs log JSON to stderr (no terminal); the rest is the message:
 	// one line, or one per problem of a configuration file.

@@ -62,14 +62,15 @@ func printFlags(fs *flag.FlagSet) {
 }
 
 type runFlags struct {
-	config         string
-	restart, quiet bool
+	config                 string
+	restart, rebase, quiet bool
 }
 
 func (f *runFlags) flagSet() *flag.FlagSet {
 	fs := newFlagSet("run", runUsage)
 	fs.StringVar(&f.config, "config", "", "the configuration `file` (YAML)")
 	fs.BoolVar(&f.restart, "restart", false, "begin a new run even if one is in progress")
+	fs.BoolVar(&f.rebase, "rebase", false, "begin a new run without the previous run's ledger (the way out when it is damaged):\nkeys are judged from the listings alone, and the report says so and why")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display on a terminal")
 	return fs
 }
@@ -77,40 +78,43 @@ func (f *runFlags) flagSet() *flag.FlagSet {
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f runFlags
 	fs := f.flagSet()
-	cfgPath, restart, quiet := &f.config, &f.restart, &f.quiet
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	if *cfgPath == "" || fs.NArg() > 0 {
+	if f.config == "" || fs.NArg() > 0 {
 		return usagef("run needs --config FILE and no other arguments (see parityproof run --help)")
 	}
-	cfg, err := loadConfig(*cfgPath)
+	if f.restart && f.rebase {
+		return usagef("run takes --restart or --rebase, not both (--rebase begins a new run too)")
+	}
+	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return err
 	}
-	return runAndReport(ctx, cfg, *restart, *quiet, stdout, stderr)
+	return runAndReport(ctx, cfg, run.StartOptions{Restart: f.restart, Rebase: f.rebase}, f.quiet, stdout, stderr)
 }
 
 // runAndReport runs a configuration, publishes the report, prints where it
-// is and returns the exit status as an error.
-func runAndReport(ctx context.Context, cfg *config.Config, restart, quiet bool, stdout, stderr io.Writer) error {
+// is and returns the exit status as an error: 2 for what a rerun cannot
+// fix (run.Permanent), 3 for the rest.
+func runAndReport(ctx context.Context, cfg *config.Config, start run.StartOptions, quiet bool, stdout, stderr io.Writer) error {
 	logger, progress := newLogger(stderr, quiet)
 	r, err := run.Open(ctx, run.Options{Config: cfg, Now: clockFromEnv(), Logger: logger, Progress: progress, ToolVersion: version})
 	if err != nil {
 		return usageError{err}
 	}
-	res, err := r.Execute(ctx, restart)
+	res, err := r.ExecuteWith(ctx, start)
 	progress.Finish()
-	switch {
-	case errors.Is(err, run.ErrIncomplete):
-		return exitError{exitIncomplete, err}
-	case err != nil:
-		return usageError{err}
+	if p := r.Pending(); p != nil {
+		fmt.Fprintf(stdout, "published the report of run %s first (it had not been published): %s\n", p.Report.RunID, p.Published.ReportURL)
+	}
+	if err != nil {
+		return err // exitCode: run.Permanent says 2, else 3
 	}
 	out, err := r.Publish(ctx, res.Record.RunID)
 	if err != nil {
 		// err names the run; say only what is left to do.
-		return exitError{exitIncomplete, fmt.Errorf("%w (the run is complete: parityproof report --run %s publishes its report)", err, res.Record.RunID)}
+		return fmt.Errorf("%w (the run is complete: the next parityproof run, or parityproof report --run %s, publishes its report first)", err, res.Record.RunID)
 	}
 	return printPublication(stdout, stderr, out)
 }
@@ -189,75 +193,6 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	return printPublication(stdout, stderr, out)
-}
-
-type attestFlags struct{ config string }
-
-func (f *attestFlags) flagSet() *flag.FlagSet {
-	fs := newFlagSet("attest verify", attestUsage)
-	fs.StringVar(&f.config, "config", "", "a configuration `file` whose locations hold the report and ledger")
-	return fs
-}
-
-func cmdAttest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var f attestFlags
-	fs := f.flagSet()
-	cfgPath := &f.config
-	if len(args) == 0 || args[0] != "verify" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return errHelp
-		}
-		return usagef("attest needs the word verify: parityproof attest verify FILE [--config FILE] (see parityproof attest --help)")
-	}
-	// The report may come before or after the flags.
-	var target string
-	rest := args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		target, rest = rest[0], rest[1:]
-	}
-	if err := parseFlags(fs, rest, stdout); err != nil {
-		return err
-	}
-	if target == "" && fs.NArg() == 1 {
-		target = fs.Arg(0)
-	} else if fs.NArg() > 0 || target == "" {
-		return usagef("attest verify needs one report or certificate: parityproof attest verify FILE [--config FILE] (see parityproof attest --help)")
-	}
-	var locations []config.Location
-	if *cfgPath != "" {
-		cfg, err := loadConfig(*cfgPath)
-		if err != nil {
-			return err
-		}
-		locations = []config.Location{cfg.State, cfg.Reports}
-	}
-	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		dir := strings.TrimSuffix(target, "/")
-		target = dir + "/report.json"
-		if _, err := os.Stat(target); err != nil {
-			if _, err := os.Stat(dir + "/certificate.json"); err == nil {
-				target = dir + "/certificate.json"
-			}
-		}
-	}
-	if isCertificate(ctx, fetcher(locations), target) {
-		return attestCertificate(ctx, fetcher(locations), target, stdout)
-	}
-	checks, err := report.Attest(ctx, fetcher(locations), target)
-	for _, c := range checks {
-		if c.OK {
-			fmt.Fprintf(stdout, "ok    %s\n", c.What)
-		} else {
-			fmt.Fprintf(stdout, "FAIL  %s: %s\n", c.What, c.Problem)
-		}
-	}
-	if err != nil {
-		return exitError{exitExceptions, fmt.Errorf("the report does not hold: %w", err)}
-	}
-	fmt.Fprintln(stdout, "the report holds")
-	return nil
 }
 
 func loadConfig(path string) (*config.Config, error) {

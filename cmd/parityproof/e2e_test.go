@@ -610,8 +610,8 @@ reports: file://./reports
 		{"run without config", []string{"run"}, 2, "run needs --config FILE"},
 		{"unknown flag", []string{"run", "--confg", "x"}, 2, "flag provided but not defined: -confg"},
 		{"broken configuration", []string{"run", "--config", broken}, 2, broken + `:2:13: stores.a.type: "gcs" is not a store type (s3 or oci)`},
-		{"unreachable store", []string{"run", "--config", unreachable}, 3, "could not complete"},
-		{"attest of nothing", []string{"attest", "verify", filepath.Join(dir, "none.json")}, 1, "the report does not hold"},
+		{"unreachable store", []string{"run", "--config", unreachable}, 2, "the preflight found 2 problems; nothing was begun"},
+		{"attest of nothing", []string{"attest", "verify", filepath.Join(dir, "none.json")}, 2, "not a parityproof report"},
 		{"help", []string{"run", "--help"}, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

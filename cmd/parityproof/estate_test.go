@@ -261,10 +261,12 @@ reports: file://./reports
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			writeConfig(tc.externalID)
-			// Each attempt begins a run afresh (the configuration changes).
+			// Each attempt would begin a run afresh (the configuration changes).
 			code, stdout, stderr := run(tc.dcSecret, "2026-11-28T22:00:00Z", "--restart")
-			if code != exitIncomplete {
-				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitIncomplete, stdout, stderr)
+			// A refused identity is permanent: exit 2, found by the
+			// preflight before anything is begun.
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitUsage, stdout, stderr)
 			}
 			if !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr does not say %q:\n%s", tc.want, stderr)

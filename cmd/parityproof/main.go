@@ -3,17 +3,24 @@
 // confirms that the legacy copies are gone, and writes a report a
 // compliance lead can hand to an auditor. It never deletes anything.
 //
-//	parityproof run --config FILE [--restart] [--quiet]
+//	parityproof run --config FILE [--restart | --rebase] [--quiet]
+//	parityproof check --config FILE
 //	parityproof report --config FILE [--run ID]
+//	parityproof bundle --config FILE [--run ID] --out DIR
 //	parityproof demo [--dir DIR] [--objects N] [--verbose]
-//	parityproof attest verify FILE [--config FILE]
+//	parityproof attest verify FILE [--config FILE] [--public-key FILE]
+//	parityproof attest public-key --config FILE
 //	parityproof certify --config FILE (--prefix P | --key K) [--pair NAME] [--out DIR]
 //	parityproof explain --config FILE [--pair NAME] [--runs N] [--json] KEY
 //	parityproof version
 //
 // Exit status: 0 no exception or critical verdict; 1 exceptions or critical
-// verdicts found (or, for attest verify, a report that does not hold); 2
-// usage or configuration error; 3 the run could not complete (it stays
+// verdicts found (or, for attest verify, a report that does not hold); 2 a
+// permanent problem that running again cannot fix — usage, configuration,
+// identity, permission, a store, bucket, namespace or location that does
+// not exist or cannot be reached, a damaged previous ledger (nothing was
+// begun); 3 what running again can finish — an interruption, throttling,
+// a timeout, another run holding the state location (a run stays
 // resumable).
 package main
 
@@ -25,6 +32,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/parityproof/parityproof/internal/run"
 )
 
 // Exit statuses (DESIGN.md, Command line).
@@ -78,6 +87,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		err = cmdDemo(ctx, args[1:], stdout, stderr)
 	case "attest":
 		err = cmdAttest(ctx, args[1:], stdout, stderr)
+	case "check":
+		err = cmdCheck(ctx, args[1:], stdout, stderr)
+	case "bundle":
+		err = cmdBundle(ctx, args[1:], stdout, stderr)
 	case "certify":
 		err = cmdCertify(ctx, args[1:], stdout, stderr)
 	case "explain":
@@ -87,7 +100,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, mainUsage)
 	default:
-		err = usagef("unknown command %q (commands: run, report, demo, attest, certify, explain, version; see parityproof --help)", args[0])
+		err = usagef("unknown command %q (commands: run, check, report, bundle, demo, attest, certify, explain, version; see parityproof --help)", args[0])
 	}
 	return exitCode(err, stderr)
 }
@@ -107,6 +120,8 @@ func exitCode(err error, stderr io.Writer) int {
 		return exitUsage
 	case errors.As(err, &ee):
 		return ee.code
+	case run.Permanent(err):
+		return exitUsage
 	}
 	return exitIncomplete
 }

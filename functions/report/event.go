@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -57,8 +58,15 @@ func Decode(payload []byte) (Request, error) {
 	if req.RunID == nil || *req.RunID == "" {
 		return Request{}, fmt.Errorf("the report request has no \"run_id\"; expected %s", expected)
 	}
+	if !runIDRE.MatchString(*req.RunID) {
+		return Request{}, fmt.Errorf("the report request's run_id %q is not a run id", *req.RunID)
+	}
 	if f := req.Failure; f != nil && f.Error == "" {
 		return Request{}, fmt.Errorf("the report request's failure names no error; expected %s", expected)
 	}
 	return Request{RunID: *req.RunID, Failure: req.Failure}, nil
 }
+
+// runIDRE is what run ids look like (run.NewRunID's): one safe path
+// segment.
+var runIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)

@@ -101,6 +101,7 @@ func (h *handler) serve(ctx context.Context, log *slog.Logger, req Request) (*An
 	runner, err := run.Open(ctx, run.Options{
 		Config: env.Config, Stores: h.open, Now: h.now, Logger: log, ToolVersion: version,
 		Identify: h.identify, InLambda: true, Metrics: h.metrics, SNSTopic: env.SNSTopic,
+		Holder: holder(ctx, "report"),
 	})
 	if err != nil {
 		return nil, err

@@ -60,6 +60,7 @@ func (h *handler) prepare(ctx context.Context) (*lambdaenv.Env, *run.Runner, err
 	runner, err := run.Open(ctx, run.Options{
 		Config: env.Config, Stores: h.open, Now: h.now, Logger: h.log, ToolVersion: version,
 		Identify: h.identify, InLambda: true, Metrics: h.metrics, SNSTopic: env.SNSTopic,
+		Holder: holder(ctx, "verify"),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -20,9 +20,11 @@ import (
 	"github.com/parityproof/parityproof/internal/emf"
 	"github.com/parityproof/parityproof/internal/lambdaenv"
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/run"
 	"github.com/parityproof/parityproof/internal/state"
 	"github.com/parityproof/parityproof/pkg/inventory"
 	"github.com/parityproof/parityproof/pkg/inventory/memory"
+	s3store "github.com/parityproof/parityproof/pkg/inventory/s3"
 )
 
 // These tests drive the handler in-process over memory stores and file://
@@ -540,5 +542,30 @@ func TestDeletionShapesThroughTheHandler(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, f.files()); diff != "" {
 		t.Errorf("the poison message changed files (-want +got):\n%s", diff)
+	}
+}
+
+// A plan that would begin a run checks every store first: a store that
+// cannot be opened fails the plan naming it, and nothing is written to
+// the state location but the preflight's probe lock.
+func TestPlanRunsThePreflight(t *testing.T) {
+	f := newFixture(t)
+	f.h.open = func(ctx context.Context, s config.Store, pageSize int) (inventory.Store, error) {
+		if s.Name == "legacy-sg" {
+			return nil, fmt.Errorf("store legacy-sg: %w", s3store.ErrBucketNotFound)
+		}
+		return f.stores[s.Name], nil
+	}
+	_, err := f.invoke(`{"action":"plan","run_id":"new"}`)
+	if err == nil || !strings.Contains(err.Error(), "the preflight found a problem; nothing was begun") || !strings.Contains(err.Error(), "legacy-sg") {
+		t.Fatalf("plan with a missing bucket: %v", err)
+	}
+	if !run.Permanent(err) {
+		t.Errorf("a missing bucket is not permanent: %v", err)
+	}
+	for name := range f.files() {
+		if strings.Contains(name, "/runs/") || strings.HasSuffix(name, "current.json") {
+			t.Errorf("a plan that failed its preflight wrote %s", name)
+		}
 	}
 }

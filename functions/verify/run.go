@@ -91,6 +91,12 @@ func (inv *invocation) plan(ctx context.Context, runID string) (*PlanAnswer, err
 	var rec *state.Record
 	var err error
 	if runID == NewRun {
+		// Every store and location is checked before a run begins or is
+		// joined: a problem of the configuration fails the plan with all
+		// of them named, and nothing is written.
+		if err := inv.runner.Preflight(ctx).Err(); err != nil {
+			return nil, err
+		}
 		rec, err = inv.runner.Begin(ctx, false)
 	} else {
 		rec, err = inv.runner.State().ReadRecord(ctx, runID)

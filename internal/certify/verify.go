@@ -3,8 +3,6 @@ package certify
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -176,26 +174,5 @@ func readPart(ctx context.Context, fetch Fetcher, u string, fn func(*ledger.Entr
 		return 0, "", err
 	}
 	defer rc.Close()
-	h := sha256.New()
-	lr, err := ledger.NewReader(io.TeeReader(rc, h), u)
-	if err != nil {
-		return 0, "", err
-	}
-	defer lr.Close()
-	var n int64
-	for {
-		e, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return n, "", err
-		}
-		n++
-		fn(e)
-	}
-	if _, err := io.Copy(h, rc); err != nil {
-		return n, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return ledger.ReadFile(rc, u, func(e *ledger.Entry) error { fn(e); return nil })
 }

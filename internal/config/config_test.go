@@ -70,7 +70,7 @@ func TestParseGood(t *testing.T) {
 		Reports:    Location{Raw: "s3://acme-reports/parityproof/?region=us-east-1", Scheme: "s3", Bucket: "acme-reports", Prefix: "parityproof/", Region: "us-east-1"},
 		Policy:     Policy{DeepVerifyBudget: 1 << 30, AllowedTargetRegions: []string{"us-ashburn-1", "us-phoenix-1"}},
 		Run: RunOptions{Workers: 8, ShardSize: DefaultShardSize, CheckpointEvery: DefaultCheckpointEvery, PageSize: DefaultPageSize,
-			HeadConcurrency: DefaultHeadConcurrency, ReadBytesInFlight: DefaultReadBytesInFlight},
+			HeadConcurrency: DefaultHeadConcurrency, ReadBytesInFlight: DefaultReadBytesInFlight, LeaseTTL: DefaultLeaseTTL},
 	}
 	if diff := cmp.Diff(want, cfg, cmpopts.IgnoreFields(Config{}, "Digest")); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -157,7 +157,7 @@ func TestParseRejectsBrokenConfigurations(t *testing.T) {
 			`c.yaml:4:13: not valid YAML: mapping values are not allowed in this context`}},
 		{"empty file", "", []string{`c.yaml: the file is empty; it needs at least stores and pairs`}},
 		{"unknown top-level field", base(func(s string) string { return s + "retention: 30d\n" }),
-			[]string{`c.yaml:37:1: retention: unknown field (known: notify, pairs, policy, reports, run, state, stores)`}},
+			[]string{`c.yaml:37:1: retention: unknown field (known: notify, pairs, policy, reports, run, signing, state, stores)`}},
 		{"unknown store field", base(func(s string) string {
 			return strings.Replace(s, "    path_style: true\n", "    path_style: true\n    storage_class: GLACIER\n", 1)
 		}),

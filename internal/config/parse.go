@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -187,7 +188,7 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	state, reports := DefaultState, DefaultReports
 	var stateNode, reportsNode *yaml.Node
 	cfg.Run = RunOptions{Workers: DefaultWorkers(), ShardSize: DefaultShardSize, CheckpointEvery: DefaultCheckpointEvery, PageSize: DefaultPageSize,
-		HeadConcurrency: DefaultHeadConcurrency, ReadBytesInFlight: DefaultReadBytesInFlight}
+		HeadConcurrency: DefaultHeadConcurrency, ReadBytesInFlight: DefaultReadBytesInFlight, LeaseTTL: DefaultLeaseTTL}
 	var pairsNode *yaml.Node
 	p.fields(root, "", map[string]func(*yaml.Node, string){
 		"stores": func(n *yaml.Node, field string) { p.stores(n, field, cfg) },
@@ -197,9 +198,10 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 			reportsNode = n
 			p.str(n, field, &reports)
 		},
-		"policy": func(n *yaml.Node, field string) { p.policy(n, field, &cfg.Policy) },
-		"run":    func(n *yaml.Node, field string) { p.run(n, field, &cfg.Run) },
-		"notify": func(n *yaml.Node, field string) { p.notify(n, field, &cfg.Notify) },
+		"policy":  func(n *yaml.Node, field string) { p.policy(n, field, &cfg.Policy) },
+		"run":     func(n *yaml.Node, field string) { p.run(n, field, &cfg.Run) },
+		"notify":  func(n *yaml.Node, field string) { p.notify(n, field, &cfg.Notify) },
+		"signing": func(n *yaml.Node, field string) { p.signing(n, field, &cfg.Signing) },
 	}, "stores", "pairs")
 	if pairsNode != nil {
 		p.pairs(pairsNode, "pairs", cfg)
@@ -521,5 +523,77 @@ func (p *parser) run(n *yaml.Node, path string, r *RunOptions) {
 				r.ReadBytesInFlight = v
 			}
 		},
+		"lease_ttl": func(n *yaml.Node, f string) {
+			var s string
+			p.str(n, f, &s)
+			if s == "" {
+				return
+			}
+			d, err := time.ParseDuration(s)
+			if err != nil || d < MinLeaseTTL {
+				p.problem(n, f, "%q is not a duration of at least %s (like 2m or 90s)", s, MinLeaseTTL)
+				return
+			}
+			r.LeaseTTL = d
+		},
 	})
+}
+
+var (
+	kmsKeyRE = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$`)
+)
+
+func (p *parser) signing(n *yaml.Node, path string, sg *Signing) {
+	nodes := map[string]*yaml.Node{}
+	var keyFile string
+	p.fields(n, path, map[string]func(*yaml.Node, string){
+		"kms_key":  func(n *yaml.Node, f string) { nodes["kms_key"] = n; p.str(n, f, &sg.KMSKey) },
+		"region":   func(n *yaml.Node, f string) { nodes["region"] = n; p.str(n, f, &sg.Region) },
+		"endpoint": func(n *yaml.Node, f string) { nodes["endpoint"] = n; p.str(n, f, &sg.Endpoint) },
+		"key_file": func(n *yaml.Node, f string) { nodes["key_file"] = n; p.str(n, f, &keyFile) },
+	})
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	switch {
+	case sg.KMSKey != "" && keyFile != "":
+		p.problem(nodes["key_file"], join(path, "key_file"), "name either kms_key or key_file, not both")
+	case sg.KMSKey == "" && keyFile == "":
+		p.problem(n, path, "names no key: set kms_key (an AWS KMS asymmetric key's ARN) or key_file (a local Ed25519 private key)")
+	}
+	if sg.KMSKey != "" {
+		m := kmsKeyRE.FindStringSubmatch(sg.KMSKey)
+		if m == nil {
+			p.problem(nodes["kms_key"], join(path, "kms_key"), "%q is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or alias/NAME)", sg.KMSKey)
+		} else if sg.Region == "" {
+			sg.Region = m[1]
+		}
+	}
+	if sg.Region != "" && !regionRE.MatchString(sg.Region) {
+		p.problem(nodes["region"], join(path, "region"), "%q is not a region name (like us-east-1)", sg.Region)
+	}
+	if sg.Endpoint != "" {
+		if err := checkEndpoint(sg.Endpoint); err != nil {
+			p.problem(nodes["endpoint"], join(path, "endpoint"), "%v", err)
+		}
+	}
+	if keyFile != "" {
+		for _, f := range []string{"region", "endpoint"} {
+			if fn, ok := nodes[f]; ok {
+				p.problem(fn, join(path, f), "applies to kms_key only")
+			}
+		}
+		if strings.HasPrefix(keyFile, "~/") {
+			if home, err := os.UserHomeDir(); err == nil {
+				keyFile = filepath.Join(home, keyFile[2:])
+			}
+		}
+		if !filepath.IsAbs(keyFile) {
+			keyFile = filepath.Join(p.dir, keyFile)
+		}
+		if abs, err := filepath.Abs(keyFile); err == nil {
+			keyFile = abs
+		}
+		sg.KeyFile = keyFile
+	}
 }

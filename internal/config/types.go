@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // Config is a validated configuration.
@@ -20,7 +21,29 @@ type Config struct {
 	Policy     Policy
 	Run        RunOptions
 	Notify     Notify
+	// Signing, when set, signs every published report's root digest.
+	Signing Signing
 }
+
+// Signing says which key signs the root digest of every published report
+// (report.json, the manifest and the run record together), so that
+// attest verify can check with the public key alone that the report is
+// the one this deployment published. At most one key is named.
+type Signing struct {
+	// KMSKey is an AWS KMS asymmetric signing key (KeyUsage SIGN_VERIFY,
+	// an ECC_NIST_* or RSA_* key spec): its ARN, or an alias ARN.
+	KMSKey string
+	// Region is the KMS key's region; "" takes it from the ARN.
+	Region string
+	// Endpoint replaces KMS's endpoint (a local emulator).
+	Endpoint string
+	// KeyFile is a local Ed25519 private key (PKCS#8 PEM, as
+	// "openssl genpkey -algorithm ed25519" writes it): its absolute path.
+	KeyFile string
+}
+
+// Enabled reports whether a signing key is configured.
+func (s Signing) Enabled() bool { return s.KMSKey != "" || s.KeyFile != "" }
 
 // Notify says whom to tell when a report is published.
 type Notify struct {
@@ -146,6 +169,11 @@ type RunOptions struct {
 	// ReadBytesInFlight bounds the bytes of the content reads one process
 	// has in flight, across its shards.
 	ReadBytesInFlight int64
+	// LeaseTTL is how long the state location's lease (and a shard's)
+	// lasts unless renewed; its holder renews it every third of it. A run
+	// killed on s3:// or oci:// blocks others until its lease expires; on
+	// file:// the lease ends with the process.
+	LeaseTTL time.Duration
 }
 
 // Defaults for what the file may leave out.
@@ -157,8 +185,12 @@ const (
 	DefaultPageSize          = 1000
 	DefaultHeadConcurrency   = 32
 	DefaultReadBytesInFlight = 256 << 20
+	DefaultLeaseTTL          = 2 * time.Minute
 	// MaxHeadConcurrency bounds run.head_concurrency.
 	MaxHeadConcurrency = 1024
+	// MinLeaseTTL keeps renewals (every third of the TTL) far from the
+	// time a request may take.
+	MinLeaseTTL = 10 * time.Second
 )
 
 // DefaultWorkers is the number of shards a process verifies at once when

@@ -92,5 +92,8 @@ func DecodeManifest(b []byte, name string) (*Manifest, error) {
 	if m.Schema != ManifestSchema {
 		return nil, fmt.Errorf("manifest %s: schema %q, want %q", name, m.Schema, ManifestSchema)
 	}
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", name, err)
+	}
 	return &m, nil
 }

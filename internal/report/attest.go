@@ -6,18 +6,23 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/state"
+	"github.com/parityproof/parityproof/internal/storage"
 )
 
-// Fetcher opens a URL a report names (file://, s3://, oci://).
+// Fetcher opens a URL a report names (file://, s3://, oci://). A URL that
+// names nothing is an error wrapping fs.ErrNotExist or
+// storage.ErrNotExist.
 type Fetcher func(ctx context.Context, u string) (io.ReadCloser, error)
 
 // FetchFile opens file:// URLs, and plain paths.
@@ -32,8 +37,29 @@ func FetchFile(ctx context.Context, u string) (io.ReadCloser, error) {
 	} else if strings.Contains(u, "://") {
 		return nil, fmt.Errorf("%q: only file:// locations can be read here", u)
 	}
-	return os.Open(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s is a folder: %w", p, fs.ErrNotExist)
+	}
+	return f, nil
 }
+
+// Errors of Attest beside "the report does not hold".
+var (
+	// ErrNotReport: what was named is not a parityproof report (nothing
+	// is there, or something else is: latest.json, report.html, …).
+	ErrNotReport = errors.New("not a parityproof report")
+	// ErrUnreadable: evidence could not be read for a reason other than
+	// its absence (a network error, a permission): trying again may do.
+	ErrUnreadable = errors.New("the evidence could not be read")
+	// ErrDoesNotHold: a digest, a count, the run record or the signature
+	// does not match the report.
+	ErrDoesNotHold = errors.New("the report does not hold")
+)
 
 // Check is one step of an attestation, for the command's output.
 type Check struct {
@@ -41,47 +67,128 @@ type Check struct {
 	OK   bool
 	// Problem says what does not hold, when OK is false.
 	Problem string
+	// Note is set for a step that passed with a caveat (a report that is
+	// not signed, a report older than the run record's digest).
+	Note string
 }
 
-// Attest recomputes a report's evidence: the manifest's SHA-256, every
-// ledger file's SHA-256 and entry count, and the report's counts and
-// exceptions from the ledger entries. It returns the checks made, stopping
-// at the first that fails, and an error naming it.
+// AttestOptions qualify AttestWith.
+type AttestOptions struct {
+	// PublicKey, DER (PKIX), is the key the report must be signed with
+	// (ParsePublicKey reads one); nil checks a signature, if there is one,
+	// with the key it names, and says it was not checked against a
+	// trusted key.
+	PublicKey []byte
+}
+
+// Attest is AttestWith without a trusted key.
 func Attest(ctx context.Context, fetch Fetcher, reportURL string) ([]Check, error) {
+	return AttestWith(ctx, fetch, reportURL, AttestOptions{})
+}
+
+// isNotExist reports whether err says that nothing is there.
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, storage.ErrNotExist)
+}
+
+// AttestWith recomputes a report's evidence: the SHA-256 of the run
+// record and of the manifest, every ledger file's SHA-256 and entry count,
+// the record's fields and the report's counts and exceptions from the
+// ledger entries, and the signature of its root digest
+// (attestation.json), if any, or if a key is required.
+//
+// The evidence is looked for first beside report.json, in a run bundle
+// (LedgerRef.Bundle: a bundle copied or moved anywhere is checked where
+// it is, never the originals), then at the state location the report
+// names. It returns the checks made, stopping at the first that fails,
+// and an error naming it that wraps ErrDoesNotHold, ErrNotReport or
+// ErrUnreadable.
+func AttestWith(ctx context.Context, fetch Fetcher, reportURL string, o AttestOptions) ([]Check, error) {
 	var checks []Check
-	fail := func(what, problem string) ([]Check, error) {
+	failKind := func(kind error, what, problem string) ([]Check, error) {
 		checks = append(checks, Check{What: what, Problem: problem})
-		return checks, fmt.Errorf("%s: %s", what, problem)
+		return checks, fmt.Errorf("%w: %s: %s", kind, what, problem)
+	}
+	fail := func(what, problem string) ([]Check, error) { return failKind(ErrDoesNotHold, what, problem) }
+	// failRead fails for evidence that could not be read: missing
+	// evidence does not hold; anything else may be read next time.
+	failRead := func(what string, err error) ([]Check, error) {
+		if isNotExist(err) {
+			return fail(what, "missing: "+err.Error())
+		}
+		return failKind(ErrUnreadable, what, err.Error())
 	}
 	ok := func(what string) { checks = append(checks, Check{What: what, OK: true}) }
+	note := func(what, n string) { checks = append(checks, Check{What: what, OK: true, Note: n}) }
 
 	raw, err := readAll(ctx, fetch, reportURL)
+	if isNotExist(err) {
+		return failKind(ErrNotReport, reportURL, "nothing is there: "+err.Error())
+	}
 	if err != nil {
-		return fail(reportURL, err.Error())
+		return failKind(ErrUnreadable, reportURL, err.Error())
 	}
-	var rep Report
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rep); err != nil {
-		return fail(reportURL, "not a parityproof report: "+err.Error())
-	}
-	if rep.Schema != Schema {
-		return fail(reportURL, fmt.Sprintf("schema %q, want %q", rep.Schema, Schema))
-	}
-	mb, err := readAll(ctx, fetch, rep.Ledger.Manifest)
+	rep, err := decodeReport(raw)
 	if err != nil {
-		return fail(rep.Ledger.Manifest, err.Error())
+		// A file that names the report schema is a report that was
+		// changed; anything else is not a report.
+		if bytes.Contains(raw, []byte(`"`+Schema+`"`)) {
+			return fail(reportURL, "a report that was changed: "+err.Error())
+		}
+		return failKind(ErrNotReport, reportURL, err.Error())
+	}
+
+	// Where the evidence is: a bundle beside report.json, or the live
+	// state location.
+	dir := reportURL[:strings.LastIndexByte(reportURL, '/')+1]
+	bundle := rep.Ledger.Bundle
+	if bundle == "" {
+		bundle = BundleRun
+	}
+	manifestURL, recordURL := rep.Ledger.Manifest, rep.Ledger.Record
+	mb, err := readAll(ctx, fetch, dir+bundle+"manifest.json")
+	switch {
+	case err == nil:
+		manifestURL, recordURL = dir+bundle+"manifest.json", dir+bundle+"run.json"
+		ok("a run bundle: the evidence is read beside the report, in " + dir + bundle)
+	case isNotExist(err) && manifestURL != "":
+		if mb, err = readAll(ctx, fetch, manifestURL); err != nil {
+			return failRead(manifestURL, err)
+		}
+		ok("no run bundle beside the report: the evidence is read where the run left it, " + manifestURL[:strings.LastIndexByte(manifestURL, '/')+1])
+	default:
+		return failRead(dir+bundle+"manifest.json", err)
 	}
 	if got := ledger.ManifestDigest(mb); got != rep.Ledger.SHA256 {
-		return fail(rep.Ledger.Manifest, fmt.Sprintf("SHA-256 is %s, the report says %s", got, rep.Ledger.SHA256))
+		return fail(manifestURL, fmt.Sprintf("SHA-256 is %s, the report says %s", got, rep.Ledger.SHA256))
 	}
-	m, err := ledger.DecodeManifest(mb, rep.Ledger.Manifest)
+	m, err := ledger.DecodeManifest(mb, manifestURL)
 	if err != nil {
-		return fail(rep.Ledger.Manifest, err.Error())
+		return fail(manifestURL, err.Error())
 	}
-	ok("manifest " + rep.Ledger.Manifest + " sha256 " + rep.Ledger.SHA256)
+	ok("manifest " + manifestURL + " sha256 " + rep.Ledger.SHA256)
 
-	runDir := rep.Ledger.Manifest[:strings.LastIndexByte(rep.Ledger.Manifest, '/')+1]
+	if rep.Ledger.RecordSHA256 == "" {
+		note("run record", "this report predates the run record's digest: run.json is not covered")
+	} else {
+		rb, err := readAll(ctx, fetch, recordURL)
+		if err != nil {
+			return failRead(recordURL, err)
+		}
+		if got := sha256Hex(rb); got != rep.Ledger.RecordSHA256 {
+			return fail(recordURL, fmt.Sprintf("SHA-256 is %s, the report says %s", got, rep.Ledger.RecordSHA256))
+		}
+		rec, err := state.DecodeRecord(rb)
+		if err != nil {
+			return fail(recordURL, err.Error())
+		}
+		if d := recordDiff(rec, rep); d != "" {
+			return fail(recordURL, "the run record and the report differ: "+d)
+		}
+		ok(fmt.Sprintf("run record %s sha256 %s: run, clock, configuration, previous run and who ran it match the report", recordURL, rep.Ledger.RecordSHA256))
+	}
+
+	runDir := manifestURL[:strings.LastIndexByte(manifestURL, '/')+1]
 	total := ledger.NewTally()
 	var exceptions []Exception
 	recount := map[string]ledger.Tally{}
@@ -89,7 +196,10 @@ func Attest(ctx context.Context, fetch Fetcher, reportURL string) ([]Check, erro
 		t := ledger.NewTally()
 		for _, s := range mp.Shards {
 			for _, f := range s.Files {
-				u := runDir + path.Clean(f.Path)
+				if !localPath(f.Path) {
+					return fail(manifestURL, fmt.Sprintf("the ledger path %q leaves the run's folder", f.Path))
+				}
+				u := runDir + f.Path
 				n, sum, err := readLedger(ctx, fetch, u, func(e *ledger.Entry) {
 					t.Add(e)
 					if e.Verdict.IsException() {
@@ -97,6 +207,10 @@ func Attest(ctx context.Context, fetch Fetcher, reportURL string) ([]Check, erro
 					}
 				})
 				if err != nil {
+					var re *fetchError
+					if errors.As(err, &re) {
+						return failRead(u, re.err)
+					}
 					return fail(u, err.Error())
 				}
 				if sum != f.SHA256 {
@@ -165,7 +279,97 @@ func Attest(ctx context.Context, fetch Fetcher, reportURL string) ([]Check, erro
 		return fail(reportURL, fmt.Sprintf("its %d exceptions differ from the ledger's %d (first difference at %s)", len(got), len(want), firstDifference(want, got)))
 	}
 	ok(fmt.Sprintf("report %s: totals, %d pairs and %d exceptions match the ledger", reportURL, len(rep.Pairs), len(exceptions)))
+
+	// The signature of the root digest.
+	attURL := dir + AttestationName
+	ab, err := readAll(ctx, fetch, attURL)
+	switch {
+	case isNotExist(err) && o.PublicKey != nil:
+		return fail(attURL, "the report is not signed, and a signature by the trusted key (fingerprint "+Fingerprint(o.PublicKey)+") is required")
+	case isNotExist(err):
+		note("signature", "the report is not signed (no "+AttestationName+" beside it): its digests hold, but nothing says who published it")
+		return checks, nil
+	case err != nil:
+		return failKind(ErrUnreadable, attURL, err.Error())
+	}
+	att, err := DecodeAttestation(ab)
+	if err != nil {
+		return fail(attURL, err.Error())
+	}
+	st := rep.Statement(raw)
+	if att.Statement != string(st.Bytes()) {
+		return fail(attURL, fmt.Sprintf("it signs another statement than this report's (root %s, this report's is %s): the report, manifest or run record was changed after signing", att.Root, st.Root()))
+	}
+	if att.Root != st.Root() {
+		return fail(attURL, fmt.Sprintf("its root digest is %s, the statement's SHA-256 is %s", att.Root, st.Root()))
+	}
+	if err := VerifySignature(att.Key.Algorithm, att.Key.PublicKey, []byte(att.Statement), att.Signature); err != nil {
+		return fail(attURL, fmt.Sprintf("the signature by %s (%s): %v", att.Key.ID, att.Key.Algorithm, err))
+	}
+	if o.PublicKey != nil && !bytes.Equal(o.PublicKey, att.Key.PublicKey) {
+		return fail(attURL, fmt.Sprintf("signed by key %s (fingerprint %s), not by the trusted key (fingerprint %s)", att.Key.ID, Fingerprint(att.Key.PublicKey), Fingerprint(o.PublicKey)))
+	}
+	what := fmt.Sprintf("signature %s of root digest %s by %s (%s, fingerprint %s)", attURL, st.Root(), att.Key.ID, att.Key.Algorithm, Fingerprint(att.Key.PublicKey))
+	if o.PublicKey == nil {
+		note(what, "checked with the key the attestation names, not with a key you trust: pass --public-key to check who signed it")
+	} else {
+		ok(what + ": the trusted key")
+	}
 	return checks, nil
+}
+
+// decodeReport decodes report.json strictly, and refuses what is not one.
+func decodeReport(raw []byte) (*Report, error) {
+	var probe struct {
+		Schema string `json:"schema"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("not JSON (%v)", err)
+	}
+	if probe.Schema != Schema {
+		return nil, fmt.Errorf("its schema is %q, not %q", probe.Schema, Schema)
+	}
+	var rep Report
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// recordDiff names the fields the run record and the report disagree on,
+// "" if none.
+func recordDiff(rec *state.Record, rep *Report) string {
+	var d []string
+	for _, f := range []struct {
+		name      string
+		rec, repo any
+	}{
+		{"run_id", rec.RunID, rep.RunID},
+		{"started_at", rec.StartedAt.UTC(), rep.StartedAt.UTC()},
+		{"config_digest", rec.ConfigDigest, rep.ConfigDigest},
+		{"previous_run_id", rec.PreviousRunID, rep.PreviousRunID},
+		{"tool_version", rec.ToolVersion, rep.ToolVersion},
+		{"ran_by", rec.RanBy, rep.RanBy},
+		{"rebased", rec.Rebased, rep.Rebased},
+	} {
+		a, _ := json.Marshal(f.rec)
+		b, _ := json.Marshal(f.repo)
+		if !bytes.Equal(a, b) {
+			d = append(d, fmt.Sprintf("%s is %s in run.json, %s in report.json", f.name, a, b))
+		}
+	}
+	return strings.Join(d, "; ")
+}
+
+// localPath reports whether a manifest's path stays inside the run's
+// folder.
+func localPath(p string) bool { return ledger.LocalPath(p) }
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // diffCounts names the verdicts whose counts differ, "" if none do.
@@ -203,32 +407,19 @@ func readAll(ctx context.Context, fetch Fetcher, u string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
+// fetchError is an error of opening a ledger file, as opposed to one of
+// its content.
+type fetchError struct{ err error }
+
+func (f *fetchError) Error() string { return f.err.Error() }
+func (f *fetchError) Unwrap() error { return f.err }
+
 // readLedger reads a ledger file, returning its entry count and SHA-256.
 func readLedger(ctx context.Context, fetch Fetcher, u string, fn func(*ledger.Entry)) (int64, string, error) {
 	rc, err := fetch(ctx, u)
 	if err != nil {
-		return 0, "", err
+		return 0, "", &fetchError{err}
 	}
 	defer rc.Close()
-	h := sha256.New()
-	lr, err := ledger.NewReader(io.TeeReader(rc, h), u)
-	if err != nil {
-		return 0, "", err
-	}
-	var n int64
-	for {
-		e, err := lr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return n, "", err
-		}
-		n++
-		fn(e)
-	}
-	if _, err := io.Copy(h, rc); err != nil {
-		return n, "", err
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return ledger.ReadFile(rc, u, func(e *ledger.Entry) error { fn(e); return nil })
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +42,14 @@ type PublishOption func(*publishOptions)
 type publishOptions struct {
 	retainUntil time.Time
 	newest      *bool
+	signer      Signer
+}
+
+// SignWith signs the report's root digest (report.json, the manifest, the
+// run record) with s and publishes the signature as attestation.json
+// beside report.json, before report.json.
+func SignWith(s Signer) PublishOption {
+	return func(o *publishOptions) { o.signer = s }
 }
 
 // Newest says whether the report is of the newest complete run, as the
@@ -96,7 +106,34 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 	if err := put("report.html", "text/html; charset=utf-8", func(w io.Writer) error { _, err := w.Write(html); return err }); err != nil {
 		return pub, err
 	}
-	if err := put("report.json", "application/json", func(w io.Writer) error { return r.WriteJSON(ctx, w) }); err != nil {
+	var signed string
+	if o.signer != nil {
+		// The signature covers report.json's bytes: they are made once to
+		// be hashed, signed, and made again as they are written, checked
+		// against the digest signed.
+		h := sha256.New()
+		if err := r.WriteJSON(ctx, h); err != nil {
+			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
+		}
+		signed = hex.EncodeToString(h.Sum(nil))
+		att, err := Sign(ctx, o.signer, r.statement(signed))
+		if err != nil {
+			return pub, err
+		}
+		if err := put(AttestationName, "application/json", func(w io.Writer) error { _, err := w.Write(att); return err }); err != nil {
+			return pub, err
+		}
+	}
+	if err := put("report.json", "application/json", func(w io.Writer) error {
+		h := sha256.New()
+		if err := r.WriteJSON(ctx, io.MultiWriter(w, h)); err != nil {
+			return err
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); signed != "" && got != signed {
+			return fmt.Errorf("report.json came out with SHA-256 %s, not the %s signed", got, signed)
+		}
+		return nil
+	}); err != nil {
 		return pub, err
 	}
 	if o.newest != nil && !*o.newest {

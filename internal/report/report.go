@@ -38,9 +38,13 @@ type Report struct {
 	// simulated days), as its record says; empty for a real run.
 	Clock string `json:"clock,omitempty"`
 	// RanBy is who began the run, as its record says, where known.
-	RanBy  *state.Identity `json:"ran_by,omitempty"`
-	Totals Totals          `json:"totals"`
-	Pairs  []PairReport    `json:"pairs"`
+	RanBy *state.Identity `json:"ran_by,omitempty"`
+	// Rebased is set when the run did not continue the previous run's
+	// ledger (parityproof run --rebase): which run's evidence was not
+	// used, and why.
+	Rebased *state.Rebase `json:"rebased,omitempty"`
+	Totals  Totals        `json:"totals"`
+	Pairs   []PairReport  `json:"pairs"`
 	// Scope is what the configuration put in scope: the stores of every
 	// pair and the verification policy.
 	Scope Scope `json:"scope"`
@@ -164,11 +168,27 @@ type ExceptionStore struct {
 	Checksums []string `json:"checksums,omitempty"`
 }
 
-// LedgerRef points at the evidence: the manifest and its SHA-256.
+// LedgerRef points at the evidence: the manifest and its SHA-256, and the
+// run's record and its SHA-256, where the run left them at the state
+// location; and where they are in a run bundle (Bundle), relative to
+// report.json, so that a bundle copied or moved anywhere is checked where
+// it is.
 type LedgerRef struct {
 	Manifest string `json:"manifest"`
 	SHA256   string `json:"sha256"`
+	// Record is run.json's location, RecordSHA256 the SHA-256 of its
+	// bytes: who ran the run, the configuration's digest, the previous
+	// run, the plan.
+	Record       string `json:"record,omitempty"`
+	RecordSHA256 string `json:"record_sha256,omitempty"`
+	// Bundle is the run's folder in a bundle, relative to report.json
+	// ("run/"): it holds run.json, manifest.json and the ledger parts
+	// under the paths the manifest names.
+	Bundle string `json:"bundle,omitempty"`
 }
+
+// BundleRun is the run's folder in a bundle, relative to report.json.
+const BundleRun = "run/"
 
 // Option adds to what Build reports beyond the ledger.
 type Option func(*options)
@@ -218,7 +238,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 	if cfg == nil || st == nil || runID == "" {
 		return nil, errors.New("building a report needs a configuration, a state location and a run id")
 	}
-	rec, err := st.ReadRecord(ctx, runID)
+	rec, recordDigest, err := st.ReadRecordDigest(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +252,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 		PreviousRunID: rec.PreviousRunID,
 		Clock:         rec.Clock,
 		RanBy:         rec.RanBy,
+		Rebased:       rec.Rebased,
 		Exceptions:    []Exception{},
 	}
 	if !rep.Complete {
@@ -253,6 +274,10 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 			return nil, fmt.Errorf("run %s is not complete: %w", runID, err)
 		}
 		rep.Ledger = LedgerRef{Manifest: st.ManifestURL(runID), SHA256: ""}
+	}
+	rep.Ledger.Record, rep.Ledger.RecordSHA256 = st.URL(state.RecordName(runID)), recordDigest
+	if o.partial == nil {
+		rep.Ledger.Bundle = BundleRun // a complete run's bundle: parityproof bundle
 	}
 
 	// One pass over the manifest: the tallies, and the exceptions the HTML

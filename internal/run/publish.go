@@ -75,7 +75,15 @@ func (r *Runner) PublishIncomplete(ctx context.Context, runID string, failure *r
 // publish publishes rep and runs the hooks.
 func (r *Runner) publish(ctx context.Context, rep *report.Report, newest bool) (*Publication, error) {
 	runID := rep.RunID
-	pub, err := report.Publish(ctx, r.reports, rep, report.Newest(newest))
+	opts := []report.PublishOption{report.Newest(newest)}
+	signer, err := r.signer(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("signing the report of run %s: %w", runID, err)
+	}
+	if signer != nil {
+		opts = append(opts, report.SignWith(signer))
+	}
+	pub, err := report.Publish(ctx, r.reports, rep, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -112,4 +120,33 @@ func (r *Runner) notifier(ctx context.Context) (Notifier, error) {
 		return nil, nil
 	}
 	return NewSNSNotifier(ctx, r.opts.SNSTopic, SNSOptions{Endpoint: r.cfg.Notify.Endpoint})
+}
+
+// Pending returns the report that the last Begin published before anything
+// else — that of the newest complete run, which had not been published —
+// nil if there was none.
+func (r *Runner) Pending() *Publication { return r.pending }
+
+// publishPending publishes the report of the newest complete run if it was
+// never published (a run that finished while the reports location refused
+// it, or a process killed between the two).
+func (r *Runner) publishPending(ctx context.Context) error {
+	latest, err := r.state.Latest(ctx)
+	if err != nil || latest == "" {
+		return err
+	}
+	published, err := report.IsPublished(ctx, r.reports, latest)
+	if err != nil {
+		return fmt.Errorf("checking that the report of run %s is published: %w", latest, err)
+	}
+	if published {
+		return nil
+	}
+	r.log.Info("publishing the report of the last complete run first: it was never published", "run_id", latest)
+	pub, err := r.Publish(ctx, latest)
+	if err != nil {
+		return fmt.Errorf("run %s is complete but its report was never published, and publishing it before anything else failed: %w", latest, err)
+	}
+	r.pending = pub
+	return nil
 }

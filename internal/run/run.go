@@ -60,6 +60,19 @@ type Options struct {
 	// Notifier announces published reports instead of an SNS Notifier for
 	// SNSTopic.
 	Notifier Notifier
+	// Holder says who this process is in the leases it takes (a Lambda
+	// invocation names its request); "" names the program, its process id
+	// and host.
+	Holder string
+	// LeaseTTL is how long a lease lasts unless renewed; 0 takes the
+	// configuration's run.lease_ttl.
+	LeaseTTL time.Duration
+	// LeaseNow is the leases' clock; nil means time.Now. The run's clock
+	// (Now) may be fixed; a lease's expiry is always real.
+	LeaseNow func() time.Time
+	// Signer signs the root digest of every published report; nil takes
+	// the configuration's signing key, if any (see NewSigner).
+	Signer report.Signer
 }
 
 // Metrics receives the verdict counts of a pair, as internal/emf's Writer
@@ -81,6 +94,12 @@ type Runner struct {
 	state   *state.State
 	reports storage.Store
 	verify  *verify.Verifier
+	// lease is the state location's lease while this Runner holds it.
+	lease *storage.Lease
+	// pending is the report that the last Begin published for the run
+	// before it (its report had not been published), nil if none.
+	pending *Publication
+	signState
 }
 
 // ErrLocation wraps the errors of a state or reports location that cannot
@@ -119,10 +138,20 @@ func Open(ctx context.Context, o Options) (*Runner, error) {
 	if o.SNSTopic == "" {
 		o.SNSTopic = o.Config.Notify.SNSTopic
 	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = o.Config.Run.LeaseTTL
+	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = config.DefaultLeaseTTL
+	}
+	if o.LeaseNow == nil {
+		o.LeaseNow = time.Now
+	}
 	r := &Runner{opts: o, cfg: o.Config, log: o.Logger, state: state.New(o.State), reports: o.Reports}
 	r.verify = verify.New(verify.Options{
 		Config: o.Config, Open: o.Stores, State: r.state, Now: o.Now, Logger: o.Logger,
 		Progress: o.Progress, ToolVersion: o.ToolVersion, ClockNote: o.ClockNote, RanBy: r.identify, OpenBaseline: o.Baselines,
+		ShardLease: r.shardLease,
 	})
 	return r, nil
 }
@@ -160,11 +189,53 @@ type incomplete struct{ err error }
 func (e incomplete) Error() string   { return e.err.Error() }
 func (e incomplete) Unwrap() []error { return []error{ErrIncomplete, e.err} }
 
+// StartOptions say how Begin and Execute start.
+type StartOptions struct {
+	// Restart leaves a run in progress as it is and begins a new one.
+	Restart bool
+	// Rebase begins a new run (as Restart does) without the previous
+	// run's ledger: its keys are judged from the listings alone, and the
+	// report says which run's evidence was not used, and why — the way
+	// out when that ledger is damaged.
+	Rebase bool
+}
+
 // Begin resumes the run in progress, or plans and records a new one,
 // naming who began it. With restart, a run in progress is left as it is
 // and a new one begins.
 func (r *Runner) Begin(ctx context.Context, restart bool) (*state.Record, error) {
-	return r.verify.Begin(ctx, restart)
+	return r.BeginWith(ctx, StartOptions{Restart: restart})
+}
+
+// BeginWith resumes the run in progress, or plans and records a new one,
+// as o says, holding the state location's lease while it does (another
+// writer holding it: an error wrapping ErrBusy). Before anything else it
+// publishes the report of the newest complete run if that report was
+// never published (Pending returns it). Nothing is written for a run that
+// cannot begin: a failed start leaves no run behind.
+func (r *Runner) BeginWith(ctx context.Context, o StartOptions) (*state.Record, error) {
+	wctx, release, err := r.acquire(ctx, "beginning a run")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := r.publishPending(wctx); err != nil {
+		return nil, err
+	}
+	vo := verify.BeginOptions{Restart: o.Restart}
+	if o.Rebase {
+		if vo.Rebase, err = r.rebase(wctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.held(); err != nil {
+		return nil, err
+	}
+	rec, err := r.verify.BeginWith(wctx, vo)
+	if errors.Is(err, verify.ErrPreviousLedger) {
+		return nil, fmt.Errorf("%w; its evidence cannot be used: `parityproof run --rebase` begins a new run from the listings alone, and its report says so and why", err)
+	}
+	return rec, err
 }
 
 // Resume reads the record of the run runID for an invocation that names
@@ -174,24 +245,85 @@ func (r *Runner) Resume(ctx context.Context, runID string) (*state.Record, error
 }
 
 // Execute resumes or begins a run (restart as in Begin), verifies every
-// shard and finishes the run. Configuration problems are returned as they
-// are; a run that fails later wraps ErrIncomplete.
+// shard and finishes the run. See ExecuteWith.
 func (r *Runner) Execute(ctx context.Context, restart bool) (*verify.Result, error) {
-	rec, err := r.Begin(ctx, restart)
-	if err != nil {
-		if errors.Is(err, ErrConfigChanged) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+	return r.ExecuteWith(ctx, StartOptions{Restart: restart})
+}
+
+// ExecuteWith runs the preflight (its problems: a *PreflightError, and
+// nothing is begun), takes the state location's lease for the whole run
+// (another holder: ErrBusy), publishes a pending report, resumes or
+// begins a run as o says, verifies every shard and finishes the run. The
+// problems of the start are returned as they are (Permanent tells which a
+// rerun cannot fix); a run that fails once begun wraps ErrIncomplete.
+func (r *Runner) ExecuteWith(ctx context.Context, o StartOptions) (*verify.Result, error) {
+	if err := r.Preflight(ctx).Err(); err != nil {
+		return nil, err
 	}
-	if err := r.verify.RunShards(ctx, rec); err != nil {
+	wctx, release, err := r.acquire(ctx, "running a run")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	rec, err := r.BeginWith(wctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.verify.RunShards(wctx, rec); err != nil {
+		if damagedPrevious(err) {
+			return nil, r.previousDamaged(ctx, rec, err)
+		}
+		if lerr := r.held(); lerr != nil {
+			err = errors.Join(err, lerr)
+		}
 		return nil, incomplete{err} // it says the run could not complete
 	}
-	res, err := r.verify.Finish(ctx, rec)
+	if err := r.held(); err != nil {
+		return nil, fmt.Errorf("%w: finishing run %s: %w", ErrIncomplete, rec.RunID, err)
+	}
+	res, err := r.verify.Finish(wctx, rec)
 	if err != nil {
 		return nil, fmt.Errorf("%w: finishing run %s: %w", ErrIncomplete, rec.RunID, err)
 	}
 	return res, nil
+}
+
+// previousDamaged records that the ledger of the run rec continues is
+// damaged (state.MarkDamaged), so that later starts stop before they
+// begin, and says what to do.
+func (r *Runner) previousDamaged(ctx context.Context, rec *state.Record, err error) error {
+	if merr := r.state.MarkDamaged(ctx, rec.PreviousRunID, rec.RunID, r.opts.LeaseNow(), err); merr != nil {
+		r.log.Warn("recording the damage of the previous ledger", "run_id", rec.PreviousRunID, "err", merr)
+	}
+	return fmt.Errorf("run %s: %w: %w; its evidence cannot be used: `parityproof run --rebase` begins a new run from the listings alone, and its report says so and why",
+		rec.RunID, verify.ErrPreviousLedger, err)
+}
+
+// rebase says which run's evidence a rebased run does not use, and why.
+func (r *Runner) rebase(ctx context.Context) (*state.Rebase, error) {
+	prev, err := r.state.Latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if prev == "" {
+		return nil, fmt.Errorf("%w: --rebase: no run is complete at %s: there is no previous evidence to leave out", ErrLocation, r.cfg.State)
+	}
+	reason := "asked for (--rebase); the previous ledger's manifest and part sizes hold"
+	if d, err := r.state.Damaged(ctx, prev); err != nil {
+		return nil, err
+	} else if d != nil {
+		reason = "its ledger is damaged: " + d.Err().Error()
+	} else if err := r.state.CheckManifest(ctx, prev); errors.Is(err, state.ErrLedgerDamaged) {
+		reason = "its ledger is damaged: " + err.Error()
+	} else if err != nil {
+		return nil, err
+	} else if err := r.state.CheckLedgerSizes(ctx, prev); errors.Is(err, state.ErrLedgerDamaged) {
+		reason = "its ledger is damaged: " + err.Error()
+	} else if err != nil {
+		return nil, err
+	}
+	r.log.Warn("a new run begins without the previous run's evidence", "previous_run_id", prev, "reason", reason)
+	return &state.Rebase{RunID: prev, Reason: reason}, nil
 }
 
 // ShardResult is the outcome of one invocation of RunShard.
@@ -210,11 +342,15 @@ func (r *Runner) RunShard(ctx context.Context, runID, pair string, rng inventory
 		return rec, ShardResult{}, err
 	}
 	res, err := r.verify.RunShard(ctx, rec, pair, id)
+	if damagedPrevious(err) {
+		err = r.previousDamaged(ctx, rec, err)
+	}
 	return rec, res, err
 }
 
 // Finish finishes the run runID if its shards are all done and it is not
-// finished yet, and reports whether this call finished it.
+// finished yet, holding the state location's lease while it does, and
+// reports whether this call finished it.
 func (r *Runner) Finish(ctx context.Context, runID string) (bool, error) {
 	complete, err := r.state.Complete(ctx, runID)
 	if err != nil || complete {
@@ -224,7 +360,15 @@ func (r *Runner) Finish(ctx context.Context, runID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if _, err := r.verify.Finish(ctx, rec); err != nil {
+	wctx, release, err := r.acquire(ctx, "finishing run "+runID)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	if err := r.held(); err != nil {
+		return false, err
+	}
+	if _, err := r.verify.Finish(wctx, rec); err != nil {
 		return false, err
 	}
 	return true, nil

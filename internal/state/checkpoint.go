@@ -52,7 +52,7 @@ func (s *State) ReadCheckpoint(ctx context.Context, runID, pair, shard string) (
 // WriteCheckpoint writes a shard's checkpoint. Callers write the parts it
 // names first, so a checkpoint never names a part that is not whole.
 func (s *State) WriteCheckpoint(ctx context.Context, runID, pair, shard string, cp Checkpoint) error {
-	return s.putJSON(ctx, CheckpointName(runID, pair, shard), cp)
+	return s.putRewritten(ctx, CheckpointName(runID, pair, shard), cp)
 }
 
 // PartPath is the path of a shard's n-th ledger part, relative to the

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"sort"
 
 	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/storage"
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
@@ -20,16 +22,16 @@ func (s *State) LedgerURL(runID, path string) string { return s.st.URL(RunDir(ru
 // ReadLedger streams the entries of one of a run's ledger parts to fn,
 // checking the part's SHA-256 and entry count against its manifest digest.
 func (s *State) ReadLedger(ctx context.Context, runID string, f ledger.ManifestFile, fn func(*ledger.Entry) error) error {
+	url := s.LedgerURL(runID, f.Path)
 	rc, err := s.st.Get(ctx, RunDir(runID)+f.Path)
 	if err != nil {
-		return err
+		return missingPart(url, err)
 	}
 	defer rc.Close()
-	url := s.LedgerURL(runID, f.Path)
 	h := newHashingReader(rc)
 	lr, err := ledger.NewReader(h, url)
 	if err != nil {
-		return err
+		return damaged(url, err)
 	}
 	defer lr.Close()
 	var n int64
@@ -39,7 +41,7 @@ func (s *State) ReadLedger(ctx context.Context, runID string, f ledger.ManifestF
 			break
 		}
 		if err != nil {
-			return err
+			return damaged(url, err)
 		}
 		n++
 		if err := fn(e); err != nil {
@@ -48,6 +50,31 @@ func (s *State) ReadLedger(ctx context.Context, runID string, f ledger.ManifestF
 	}
 	return h.check(url, f, n)
 }
+
+// missingPart turns a ledger part that is not there into damage.
+func missingPart(url string, err error) error {
+	if errors.Is(err, storage.ErrNotExist) {
+		return &DamagedError{URL: url, Problem: "the ledger part the manifest lists is missing"}
+	}
+	return err
+}
+
+// damaged turns an error of decoding a ledger part into damage, unless it
+// is an error of reading the part (a network error), which is not.
+func damaged(url string, err error) error {
+	var ioe *readError
+	if errors.As(err, &ioe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &DamagedError{URL: url, Problem: err.Error()}
+}
+
+// readError marks an error of the reader under a ledger part, as opposed
+// to one of decoding it.
+type readError struct{ err error }
+
+func (r *readError) Error() string { return r.err.Error() }
+func (r *readError) Unwrap() error { return r.err }
 
 // LedgerStream streams a complete run's entries of one pair over a key
 // range: the ledger parts whose keys overlap it, one after the other, each
@@ -118,7 +145,7 @@ func (p *LedgerStream) NextPage() ([]ledger.Entry, error) {
 			return page, nil
 		}
 		if err != io.EOF {
-			return nil, err
+			return nil, damaged(p.s.LedgerURL(p.runID, p.file.Path), err)
 		}
 		if err := p.finish(); err != nil {
 			return nil, err
@@ -128,16 +155,17 @@ func (p *LedgerStream) NextPage() ([]ledger.Entry, error) {
 
 func (p *LedgerStream) open() error {
 	p.file, p.files = p.files[0], p.files[1:]
+	url := p.s.LedgerURL(p.runID, p.file.Path)
 	rc, err := p.s.st.Get(p.ctx, RunDir(p.runID)+p.file.Path)
 	if err != nil {
-		return fmt.Errorf("opening the ledger of run %s: %w", p.runID, err)
+		return fmt.Errorf("opening the ledger of run %s: %w", p.runID, missingPart(url, err))
 	}
 	p.body, p.hash, p.n = rc, newHashingReader(rc), 0
-	p.cur, err = ledger.NewReader(p.hash, p.s.LedgerURL(p.runID, p.file.Path))
+	p.cur, err = ledger.NewReader(p.hash, url)
 	if err != nil {
 		rc.Close()
 		p.cur = nil
-		return err
+		return damaged(url, err)
 	}
 	return nil
 }
@@ -263,6 +291,9 @@ func newHashingReader(r io.Reader) *hashingReader {
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.h.Write(p[:n])
+	if err != nil && err != io.EOF {
+		err = &readError{err}
+	}
 	return n, err
 }
 
@@ -273,7 +304,7 @@ func (h *hashingReader) check(url string, f ledger.ManifestFile, n int64) error 
 		return fmt.Errorf("ledger %s: %w", url, err)
 	}
 	if got := hex.EncodeToString(h.h.Sum(nil)); got != f.SHA256 || n != f.Entries {
-		return fmt.Errorf("ledger %s: %d entries with SHA-256 %s, but the manifest says %d entries with %s", url, n, got, f.Entries, f.SHA256)
+		return &DamagedError{URL: url, Problem: fmt.Sprintf("%d entries with SHA-256 %s, but the manifest says %d entries with %s", n, got, f.Entries, f.SHA256)}
 	}
 	return nil
 }

@@ -18,18 +18,13 @@ import (
 // ReadManifest reads a run's manifest and returns it with its digest.
 func (s *State) ReadManifest(ctx context.Context, runID string) (*ledger.Manifest, string, error) {
 	name := ManifestName(runID)
-	rc, err := s.st.Get(ctx, name)
+	b, err := s.readAll(ctx, name)
 	if err != nil {
 		return nil, "", err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading %s: %w", s.st.URL(name), err)
 	}
 	m, err := ledger.DecodeManifest(b, s.st.URL(name))
 	if err != nil {
-		return nil, "", err
+		return nil, "", &DamagedError{URL: s.st.URL(name), Problem: err.Error()}
 	}
 	return m, ledger.ManifestDigest(b), nil
 }
@@ -67,14 +62,23 @@ func (s *State) Finish(ctx context.Context, rec *Record, at time.Time) (*Finishe
 	if err != nil {
 		return nil, err
 	}
-	if err := s.putJSON(ctx, finishedName(rec.RunID), finished{FinishedAt: at.UTC().Truncate(time.Second)}); err != nil {
+	if err := s.putJSON(ctx, finishedName(rec.RunID), finished{FinishedAt: at.UTC().Truncate(time.Second), ManifestSHA256: digest}); err != nil {
 		return nil, err
 	}
 	if err := s.SetLatest(ctx, rec.RunID); err != nil {
 		return nil, err
 	}
-	if err := s.SetCurrent(ctx, ""); err != nil {
+	// Clear the pointer only if it still names this run: a run begun
+	// meanwhile (parityproof run --restart, while the functions finish
+	// this one) stays in progress.
+	cur, err := s.Current(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if cur == rec.RunID {
+		if err := s.SetCurrent(ctx, ""); err != nil {
+			return nil, err
+		}
 	}
 	out.ManifestURL = s.ManifestURL(rec.RunID)
 	out.ManifestSHA256 = digest
@@ -219,9 +223,70 @@ func (s *State) WalkManifest(ctx context.Context, name string, fn func(pair stri
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// finished records when a run's manifest was written.
+// finished records when a run's manifest was written, and its digest.
 type finished struct {
-	FinishedAt time.Time `json:"finished_at"`
+	FinishedAt     time.Time `json:"finished_at"`
+	ManifestSHA256 string    `json:"manifest_sha256,omitempty"`
+}
+
+// CheckManifest checks that the complete run runID's manifest reads, and
+// that its SHA-256 is the one recorded when the run finished (runs
+// finished before the digest was recorded are checked for reading only).
+// A manifest that fails wraps ErrLedgerDamaged.
+func (s *State) CheckManifest(ctx context.Context, runID string) error {
+	var f finished
+	ok, err := s.getJSON(ctx, finishedName(runID), &f)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("run %s has no finish time: %w", runID, storage.ErrNotExist)
+	}
+	_, digest, err := s.ReadManifest(ctx, runID)
+	if errors.Is(err, storage.ErrNotExist) {
+		return &DamagedError{URL: s.ManifestURL(runID), Problem: "the manifest is missing"}
+	}
+	if err != nil {
+		return err
+	}
+	if f.ManifestSHA256 != "" && digest != f.ManifestSHA256 {
+		return &DamagedError{URL: s.ManifestURL(runID), Problem: fmt.Sprintf("its SHA-256 is %s, but %s was recorded when the run finished", digest, f.ManifestSHA256)}
+	}
+	return nil
+}
+
+// CheckLedgerSizes checks, without reading them, that every ledger part
+// the complete run runID's manifest lists is there with the size the
+// manifest gives (a listing of the run's ledger, where the location lists
+// sizes): a part truncated, grown or missing wraps ErrLedgerDamaged. The
+// parts' digests are checked as runs read them.
+func (s *State) CheckLedgerSizes(ctx context.Context, runID string) error {
+	sl, ok := s.st.(storage.SizeLister)
+	if !ok {
+		return nil
+	}
+	m, _, err := s.ReadManifest(ctx, runID)
+	if err != nil {
+		return err
+	}
+	sizes, err := sl.ListSizes(ctx, RunDir(runID)+"ledger/")
+	if err != nil {
+		return err
+	}
+	for _, p := range m.Pairs {
+		for _, sh := range p.Shards {
+			for _, f := range sh.Files {
+				got, found := sizes[RunDir(runID)+f.Path]
+				switch {
+				case !found:
+					return &DamagedError{URL: s.LedgerURL(runID, f.Path), Problem: "the ledger part the manifest lists is missing"}
+				case got != f.Bytes:
+					return &DamagedError{URL: s.LedgerURL(runID, f.Path), Problem: fmt.Sprintf("%d bytes, but the manifest says %d (SHA-256 %s)", got, f.Bytes, f.SHA256)}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // FinishedAt returns when a complete run finished; the error wraps
@@ -258,7 +323,7 @@ func (s *State) Current(ctx context.Context) (string, error) {
 
 // SetCurrent records runID as the run in progress; "" records none.
 func (s *State) SetCurrent(ctx context.Context, runID string) error {
-	return s.putJSON(ctx, currentName, pointer{RunID: runID})
+	return s.putRewritten(ctx, currentName, pointer{RunID: runID})
 }
 
 // Latest returns the newest complete run, "" if none.
@@ -270,5 +335,5 @@ func (s *State) Latest(ctx context.Context) (string, error) {
 
 // SetLatest records runID as the newest complete run.
 func (s *State) SetLatest(ctx context.Context, runID string) error {
-	return s.putJSON(ctx, latestName, pointer{RunID: runID})
+	return s.putRewritten(ctx, latestName, pointer{RunID: runID})
 }

@@ -1,7 +1,12 @@
 package state
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,12 +36,26 @@ type Record struct {
 	Clock string `json:"clock,omitempty"`
 	// RanBy is who began the run: the identities its clouds know the
 	// caller by. The report names it, whoever builds the report.
-	RanBy *Identity     `json:"ran_by,omitempty"`
-	Pairs []PlannedPair `json:"pairs"`
+	RanBy *Identity `json:"ran_by,omitempty"`
+	// Rebased is set when the run was begun without the previous run's
+	// ledger (parityproof run --rebase): which run's evidence was not
+	// used, and why.
+	Rebased *Rebase       `json:"rebased,omitempty"`
+	Pairs   []PlannedPair `json:"pairs"`
 	// Baselines are the legacy stores' S3 Inventories the run's ledger
 	// rests on: those a pair's first run reads (ReadBy is the run), and
 	// those an earlier run read, carried from its record.
 	Baselines []Baseline `json:"baselines,omitempty"`
+}
+
+// Rebase says which complete run's ledger a run did not continue, and why:
+// its keys are judged from the listings alone.
+type Rebase struct {
+	// RunID is the newest complete run, whose ledger would have been the
+	// history.
+	RunID string `json:"run_id"`
+	// Reason says why its evidence was not used.
+	Reason string `json:"reason"`
 }
 
 // Baseline is one legacy store's S3 Inventory, as a run records it.
@@ -108,13 +127,46 @@ func (r *Record) CountShards() int {
 // ReadRecord reads a run's record; an error wraps storage.ErrNotExist when
 // no such run is recorded.
 func (s *State) ReadRecord(ctx context.Context, runID string) (*Record, error) {
-	var rec Record
-	ok, err := s.getJSON(ctx, RecordName(runID), &rec)
-	if err != nil {
-		return nil, err
+	rec, _, err := s.ReadRecordDigest(ctx, runID)
+	return rec, err
+}
+
+// ReadRecordDigest reads a run's record and returns it with the SHA-256 of
+// its bytes as stored, which the report carries.
+func (s *State) ReadRecordDigest(ctx context.Context, runID string) (*Record, string, error) {
+	name := RecordName(runID)
+	b, err := s.readAll(ctx, name)
+	if errors.Is(err, storage.ErrNotExist) {
+		return nil, "", fmt.Errorf("run %s: %w", runID, storage.ErrNotExist)
 	}
-	if !ok {
-		return nil, fmt.Errorf("run %s: %w", runID, storage.ErrNotExist)
+	if err != nil {
+		return nil, "", err
+	}
+	rec, err := DecodeRecord(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", s.st.URL(name), err)
+	}
+	sum := sha256.Sum256(b)
+	return rec, hex.EncodeToString(sum[:]), nil
+}
+
+// DecodeRecord decodes a run record strictly: unknown fields, another
+// schema, or no run id are errors.
+func DecodeRecord(b []byte) (*Record, error) {
+	var rec Record
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("not a run record: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not a run record: data after the record")
+	}
+	if rec.Schema != RecordSchema {
+		return nil, fmt.Errorf("not a run record: schema %q, want %q", rec.Schema, RecordSchema)
+	}
+	if rec.RunID == "" {
+		return nil, errors.New("not a run record: no run_id")
 	}
 	return &rec, nil
 }

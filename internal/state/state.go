@@ -16,9 +16,14 @@
 //	runs/<run>/finished.json                               when the manifest was written
 //	runs/<run>/partial-manifest-<sha256>.json              the manifest of the shards done, for the report of a run some of whose shards failed
 //	rejudged/<run>/<pair>/<sha256 of key>/<time>-<events>.json   a key re-judged after deletion events
+//	lease.json                                             the state location's lease: who may begin and finish runs
+//	runs/<run>/shards/<pair>/<shard>.lease.json            a shard's lease: who may write its parts and checkpoint
+//	runs/<run>/damaged.json                                why a complete run's ledger can no longer be used as history
 //
 // Every file is written whole or not at all (storage.Store's contract) and
-// nothing is ever deleted.
+// nothing is ever deleted. The files rewritten in place — pointers,
+// checkpoints, leases — carry storage.RewrittenTags, which the state
+// bucket's lifecycle rules select to expire their old versions.
 package state
 
 import (
@@ -95,27 +100,31 @@ func PartialManifestName(runID, sha256 string) string {
 
 // putJSON writes v as indented JSON.
 func (s *State) putJSON(ctx context.Context, name string, v any) error {
+	return s.putJSONOpts(ctx, name, v, storage.PutOptions{ContentType: "application/json"})
+}
+
+// putRewritten writes v as indented JSON under a name rewritten in place.
+func (s *State) putRewritten(ctx context.Context, name string, v any) error {
+	return s.putJSONOpts(ctx, name, v, storage.PutOptions{ContentType: "application/json", Tags: storage.RewrittenTags})
+}
+
+func (s *State) putJSONOpts(ctx context.Context, name string, v any, o storage.PutOptions) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", name, err)
 	}
-	return s.st.Put(ctx, name, bytes.NewReader(append(b, '\n')), storage.PutOptions{ContentType: "application/json"})
+	return s.st.Put(ctx, name, bytes.NewReader(append(b, '\n')), o)
 }
 
 // getJSON reads name into v strictly. It returns false when name holds
 // nothing.
 func (s *State) getJSON(ctx context.Context, name string, v any) (bool, error) {
-	rc, err := s.st.Get(ctx, name)
+	b, err := s.readAll(ctx, name)
 	if errors.Is(err, storage.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return false, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -123,4 +132,25 @@ func (s *State) getJSON(ctx context.Context, name string, v any) (bool, error) {
 		return false, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
 	}
 	return true, nil
+}
+
+// readAll reads the whole of a small file (a pointer, a record, a
+// checkpoint, a manifest). A body cut short on the way — a transient fault
+// of the network — is read again, twice at most. Nothing under name is an
+// error wrapping storage.ErrNotExist.
+func (s *State) readAll(ctx context.Context, name string) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		rc, err := s.st.Get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err == nil {
+			return b, nil
+		}
+		if attempt == 3 || ctx.Err() != nil {
+			return nil, fmt.Errorf("reading %s: %w", s.st.URL(name), err)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -69,6 +70,13 @@ func (s *OCI) Put(ctx context.Context, name string, r io.Reader, o PutOptions) e
 }
 
 func (s *OCI) putObject(ctx context.Context, name string, body io.Reader, size int64, o PutOptions) error {
+	if _, err := s.client.PutObject(ctx, s.putRequest(name, body, size, o)); err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), classifyOCI(err))
+	}
+	return nil
+}
+
+func (s *OCI) putRequest(name string, body io.Reader, size int64, o PutOptions) objectstorage.PutObjectRequest {
 	req := objectstorage.PutObjectRequest{
 		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
 		ContentLength: common.Int64(size), PutObjectBody: io.NopCloser(body),
@@ -76,10 +84,7 @@ func (s *OCI) putObject(ctx context.Context, name string, body io.Reader, size i
 	if o.ContentType != "" {
 		req.ContentType = common.String(o.ContentType)
 	}
-	if _, err := s.client.PutObject(ctx, req); err != nil {
-		return fmt.Errorf("writing %s: %w", s.URL(name), err)
-	}
-	return nil
+	return req
 }
 
 // putMultipart uploads first, then the rest of r, a part at a time, and
@@ -137,10 +142,10 @@ func (s *OCI) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
 	})
 	if err != nil {
-		if se, ok := common.IsServiceError(err); ok && se.GetHTTPStatusCode() == http.StatusNotFound && se.GetCode() == "ObjectNotFound" {
+		if isOCIObjectNotFound(err) {
 			return nil, fmt.Errorf("reading %s: %w", s.URL(name), ErrNotExist)
 		}
-		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
+		return nil, fmt.Errorf("reading %s: %w", s.URL(name), classifyOCI(err))
 	}
 	return bodyUnder(ctx, resp.Content), nil
 }
@@ -158,7 +163,7 @@ func (s *OCI) List(ctx context.Context, prefix string) ([]string, error) {
 			Start: start, Limit: common.Int(1000),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), classifyOCI(err))
 		}
 		for _, o := range resp.Objects {
 			names = append(names, strings.TrimPrefix(*o.Name, s.prefix))
@@ -173,4 +178,122 @@ func (s *OCI) List(ctx context.Context, prefix string) ([]string, error) {
 // URL implements Store.
 func (s *OCI) URL(name string) string {
 	return fmt.Sprintf("oci://%s@%s/%s%s", s.bucket, s.namespace, s.prefix, name)
+}
+
+var _ Conditional = (*OCI)(nil)
+
+// GetVersion implements Conditional: an OCI object's version is its ETag.
+func (s *OCI) GetVersion(ctx context.Context, name string) ([]byte, Version, error) {
+	if err := ctx.Err(); err != nil { // a done context sends nothing: see Put
+		return nil, "", fmt.Errorf("reading %s: %w", s.URL(name), err)
+	}
+	resp, err := s.client.GetObject(ctx, objectstorage.GetObjectRequest{
+		NamespaceName: &s.namespace, BucketName: &s.bucket, ObjectName: common.String(s.prefix + name),
+	})
+	if err != nil {
+		if isOCIObjectNotFound(err) {
+			return nil, "", fmt.Errorf("reading %s: %w", s.URL(name), ErrNotExist)
+		}
+		return nil, "", fmt.Errorf("reading %s: %w", s.URL(name), classifyOCI(err))
+	}
+	defer resp.Content.Close()
+	b, err := readAllCtx(resp.Content, s.URL(name))
+	if err != nil {
+		return nil, "", err
+	}
+	return b, Version(deref(resp.ETag)), nil
+}
+
+// PutIf implements Conditional with OCI's if-none-match "*" and if-match.
+// OCI answers 409 IfNoneMatchFailed when the object exists and 412
+// IfMatchFailed when its ETag differs (or it is missing): both are
+// ErrPrecondition.
+func (s *OCI) PutIf(ctx context.Context, name string, body []byte, cond Condition, o PutOptions) (Version, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("writing %s: %w", s.URL(name), err)
+	}
+	req := s.putRequest(name, bytes.NewReader(body), int64(len(body)), o)
+	if cond.IfAbsent {
+		req.IfNoneMatch = common.String("*")
+	}
+	if cond.IfVersion != "" {
+		req.IfMatch = common.String(string(cond.IfVersion))
+	}
+	resp, err := s.client.PutObject(ctx, req)
+	if err != nil {
+		if se, ok := common.IsServiceError(err); ok {
+			switch se.GetHTTPStatusCode() {
+			case http.StatusPreconditionFailed:
+				return "", fmt.Errorf("writing %s %s: %w", s.URL(name), cond, ErrPrecondition)
+			case http.StatusConflict:
+				if se.GetCode() == "IfNoneMatchFailed" || cond.IfAbsent {
+					return "", fmt.Errorf("writing %s %s: %w", s.URL(name), cond, ErrPrecondition)
+				}
+			}
+		}
+		return "", fmt.Errorf("writing %s: %w", s.URL(name), classifyOCI(err))
+	}
+	return Version(deref(resp.ETag)), nil
+}
+
+func isOCIObjectNotFound(err error) bool {
+	se, ok := common.IsServiceError(err)
+	return ok && se.GetHTTPStatusCode() == http.StatusNotFound && se.GetCode() == "ObjectNotFound"
+}
+
+// classifyOCI wraps the errors a user must act on with ErrLocationNotFound,
+// ErrPermission or ErrUnreachable.
+func classifyOCI(err error) error {
+	if se, ok := common.IsServiceError(err); ok {
+		switch status, code := se.GetHTTPStatusCode(), se.GetCode(); {
+		case status == http.StatusNotFound && (code == "BucketNotFound" || code == "NamespaceNotFound"):
+			return fmt.Errorf("%w: %w", ErrLocationNotFound, err)
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			return fmt.Errorf("%w: %w", ErrPermission, err)
+		}
+		return err
+	}
+	if errors.Is(err, oci.ErrBadKeyFile) {
+		return fmt.Errorf("%w: %w", ErrPermission, err)
+	}
+	if isUnreachable(err) {
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	return err
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// ListSizes implements SizeLister.
+func (s *OCI) ListSizes(ctx context.Context, prefix string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	var start *string
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
+		}
+		resp, err := s.client.ListObjects(ctx, objectstorage.ListObjectsRequest{
+			NamespaceName: &s.namespace, BucketName: &s.bucket, Prefix: common.String(s.prefix + prefix),
+			Start: start, Limit: common.Int(1000), Fields: common.String("name,size"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), classifyOCI(err))
+		}
+		for _, o := range resp.Objects {
+			var n int64
+			if o.Size != nil {
+				n = *o.Size
+			}
+			sizes[strings.TrimPrefix(*o.Name, s.prefix)] = n
+		}
+		if resp.NextStartWith == nil {
+			return sizes, nil
+		}
+		start = resp.NextStartWith
+	}
 }

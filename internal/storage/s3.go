@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -33,7 +35,10 @@ type S3Location struct {
 // NewS3 returns an S3 Store; credentials come from the default AWS chain,
 // the region from loc or the chain (see awsclient for the one fallback).
 func NewS3(ctx context.Context, loc S3Location) (*S3, error) {
-	client, err := awsclient.S3(ctx, awsclient.Options{Region: loc.Region, Endpoint: loc.Endpoint, PathStyle: loc.PathStyle})
+	// Retries as the stores' clients do (8 attempts, no client-side
+	// quota): a throttled state bucket slows a run down rather than stop it.
+	client, err := awsclient.S3(ctx, awsclient.Options{Region: loc.Region, Endpoint: loc.Endpoint, PathStyle: loc.PathStyle,
+		Retry: awsclient.Retry{Mode: awsclient.RetryStandard, MaxAttempts: 8}})
 	if err != nil {
 		return nil, fmt.Errorf("s3://%s: %w", loc.Bucket, err)
 	}
@@ -69,6 +74,14 @@ func (s *S3) Put(ctx context.Context, name string, r io.Reader, o PutOptions) er
 }
 
 func (s *S3) putObject(ctx context.Context, name string, body io.ReadSeeker, o PutOptions) error {
+	if _, err := s.client.PutObject(ctx, s.putInput(name, body, o)); err != nil {
+		return fmt.Errorf("writing %s: %w", s.URL(name), classifyS3(err))
+	}
+	return nil
+}
+
+// putInput is the PutObject request of a Put.
+func (s *S3) putInput(name string, body io.ReadSeeker, o PutOptions) *s3.PutObjectInput {
 	in := &s3.PutObjectInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(s.key(name)),
@@ -78,16 +91,16 @@ func (s *S3) putObject(ctx context.Context, name string, body io.ReadSeeker, o P
 	if o.ContentType != "" {
 		in.ContentType = aws.String(o.ContentType)
 	}
+	if len(o.Tags) > 0 {
+		in.Tagging = aws.String(o.tagging())
+	}
 	if !o.RetainUntil.IsZero() {
 		// Compliance mode: no one, the account's root included, can
 		// shorten the retention or delete the object before it ends.
 		in.ObjectLockMode = types.ObjectLockModeCompliance
 		in.ObjectLockRetainUntilDate = aws.Time(o.RetainUntil)
 	}
-	if _, err := s.client.PutObject(ctx, in); err != nil {
-		return fmt.Errorf("writing %s: %w", s.URL(name), err)
-	}
-	return nil
+	return in
 }
 
 // putMultipart uploads first, then the rest of r, a part at a time, and
@@ -101,13 +114,16 @@ func (s *S3) putMultipart(ctx context.Context, name string, first []byte, r io.R
 	if o.ContentType != "" {
 		in.ContentType = aws.String(o.ContentType)
 	}
+	if len(o.Tags) > 0 {
+		in.Tagging = aws.String(o.tagging())
+	}
 	if !o.RetainUntil.IsZero() {
 		in.ObjectLockMode = types.ObjectLockModeCompliance
 		in.ObjectLockRetainUntilDate = aws.Time(o.RetainUntil)
 	}
 	up, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", s.URL(name), err)
+		return fmt.Errorf("writing %s: %w", s.URL(name), classifyS3(err))
 	}
 	fail := func(err error) error {
 		// The upload's parts are discarded even when ctx is done.
@@ -151,12 +167,10 @@ func (s *S3) putMultipart(ctx context.Context, name string, first []byte, r io.R
 func (s *S3) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(name))})
 	if err != nil {
-		var nsk *types.NoSuchKey
-		var api smithy.APIError
-		if errors.As(err, &nsk) || errors.As(err, &api) && api.ErrorCode() == "NotFound" {
+		if isS3NotFound(err) {
 			return nil, fmt.Errorf("reading %s: %w", s.URL(name), ErrNotExist)
 		}
-		return nil, fmt.Errorf("reading %s: %w", s.URL(name), err)
+		return nil, fmt.Errorf("reading %s: %w", s.URL(name), classifyS3(err))
 	}
 	return bodyUnder(ctx, out.Body), nil
 }
@@ -168,7 +182,7 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), err)
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), classifyS3(err))
 		}
 		for _, o := range page.Contents {
 			names = append(names, strings.TrimPrefix(aws.ToString(o.Key), s.prefix))
@@ -179,3 +193,100 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 
 // URL implements Store.
 func (s *S3) URL(name string) string { return "s3://" + s.bucket + "/" + s.key(name) }
+
+var _ Conditional = (*S3)(nil)
+
+// GetVersion implements Conditional: an S3 object's version is its ETag.
+func (s *S3) GetVersion(ctx context.Context, name string) ([]byte, Version, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(name))})
+	if err != nil {
+		if isS3NotFound(err) {
+			return nil, "", fmt.Errorf("reading %s: %w", s.URL(name), ErrNotExist)
+		}
+		return nil, "", fmt.Errorf("reading %s: %w", s.URL(name), classifyS3(err))
+	}
+	defer out.Body.Close()
+	b, err := readAllCtx(out.Body, s.URL(name))
+	if err != nil {
+		return nil, "", err
+	}
+	return b, Version(aws.ToString(out.ETag)), nil
+}
+
+// PutIf implements Conditional with S3's conditional writes: If-None-Match
+// "*" and If-Match with the ETag. S3 answers 412 when the condition fails,
+// 404 for If-Match on a missing object, and 409 when another conditional
+// write of the key is in flight; all three are ErrPrecondition.
+func (s *S3) PutIf(ctx context.Context, name string, body []byte, cond Condition, o PutOptions) (Version, error) {
+	in := s.putInput(name, bytes.NewReader(body), o)
+	if cond.IfAbsent {
+		in.IfNoneMatch = aws.String("*")
+	}
+	if cond.IfVersion != "" {
+		in.IfMatch = aws.String(string(cond.IfVersion))
+	}
+	out, err := s.client.PutObject(ctx, in)
+	if err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			switch api.ErrorCode() {
+			case "PreconditionFailed", "ConditionalRequestConflict":
+				return "", fmt.Errorf("writing %s %s: %w", s.URL(name), cond, ErrPrecondition)
+			case "NoSuchKey":
+				if cond.IfVersion != "" {
+					return "", fmt.Errorf("writing %s %s: %w", s.URL(name), cond, ErrPrecondition)
+				}
+			}
+		}
+		return "", fmt.Errorf("writing %s: %w", s.URL(name), classifyS3(err))
+	}
+	return Version(aws.ToString(out.ETag)), nil
+}
+
+func isS3NotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	var api smithy.APIError
+	return errors.As(err, &nsk) || errors.As(err, &api) && api.ErrorCode() == "NotFound"
+}
+
+// classifyS3 wraps the errors a user must act on with ErrLocationNotFound,
+// ErrPermission or ErrUnreachable.
+func classifyS3(err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "NoSuchBucket":
+			return fmt.Errorf("%w: %w", ErrLocationNotFound, err)
+		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "AllAccessDisabled":
+			return fmt.Errorf("%w: %w", ErrPermission, err)
+		}
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden {
+		return fmt.Errorf("%w: %w", ErrPermission, err)
+	}
+	if isUnreachable(err) {
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	// The SDK's failure to find any credentials has no type of its own.
+	if msg := err.Error(); strings.Contains(msg, "get identity: get credentials:") {
+		return fmt.Errorf("%w: no credentials were found in the AWS chain: %w", ErrPermission, err)
+	}
+	return err
+}
+
+// ListSizes implements SizeLister.
+func (s *S3) ListSizes(ctx context.Context, prefix string) (map[string]int64, error) {
+	sizes := map[string]int64{}
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s.key(prefix))})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", s.URL(prefix), classifyS3(err))
+		}
+		for _, o := range page.Contents {
+			sizes[strings.TrimPrefix(aws.ToString(o.Key), s.prefix)] = aws.ToInt64(o.Size)
+		}
+	}
+	return sizes, nil
+}

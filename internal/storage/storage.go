@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,18 @@ type PutOptions struct {
 	// RetainUntil, if set, asks for an Object Lock retention until then,
 	// where the store has one (an S3 bucket with Object Lock enabled).
 	RetainUntil time.Time
+	// Tags label the object, where the store keeps tags (S3), for the
+	// bucket's lifecycle rules to select it.
+	Tags map[string]string
+}
+
+// tagging is Tags as S3's x-amz-tagging header wants them: a URL query.
+func (o PutOptions) tagging() string {
+	v := url.Values{}
+	for k, t := range o.Tags {
+		v.Set(k, t)
+	}
+	return v.Encode()
 }
 
 // Dir is a Store in a local folder.
@@ -53,7 +66,7 @@ type Dir struct {
 // NewDir returns a Store in the folder root, created if needed.
 func NewDir(root string) (*Dir, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("creating state folder: %w", err)
+		return nil, fmt.Errorf("creating the folder %s: %w", root, classifyFileError(err))
 	}
 	return &Dir{root: root}, nil
 }
@@ -85,28 +98,37 @@ func (d *Dir) Put(ctx context.Context, name string, r io.Reader, _ PutOptions) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("writing %s: %w", d.URL(name), err)
 	}
+	if err := writeFile(ctx, p, r); err != nil {
+		return fmt.Errorf("writing %s: %w", d.URL(name), classifyFileError(err))
+	}
+	return nil
+}
+
+// writeFile writes r to a temporary file beside p, syncs it and renames it
+// into place.
+func writeFile(ctx context.Context, p string, r io.Reader) error {
 	dir := filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(p)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
 	if _, err := io.Copy(tmp, contextReader{ctx, r}); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
-		return fmt.Errorf("writing %s: %w", d.URL(name), err)
+		return err
 	}
 	// Make the rename itself durable.
 	if f, err := os.Open(dir); err == nil {
@@ -135,7 +157,7 @@ func (d *Dir) Get(ctx context.Context, name string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("reading %s: %w", d.URL(name), ErrNotExist)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", d.URL(name), err)
+		return nil, fmt.Errorf("reading %s: %w", d.URL(name), classifyFileError(err))
 	}
 	if fi, err := f.Stat(); err != nil || fi.IsDir() {
 		f.Close()
@@ -181,6 +203,55 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// ListSizes implements SizeLister: the files under prefix, which must be
+// a folder's name ending in "/" or "", walking that folder only.
+func (d *Dir) ListSizes(ctx context.Context, prefix string) (map[string]int64, error) {
+	root := d.root
+	if p := strings.TrimSuffix(prefix, "/"); p != "" {
+		var err error
+		if root, err = d.path(p); err != nil {
+			return nil, err
+		}
+	}
+	sizes := map[string]int64{}
+	err := filepath.WalkDir(root, func(p string, e os.DirEntry, err error) error {
+		if errors.Is(err, os.ErrNotExist) && p == root {
+			return filepath.SkipAll
+		}
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if strings.HasPrefix(e.Name(), ".") && p != root {
+			if e.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if e.IsDir() {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return err
+		}
+		if name := filepath.ToSlash(rel); strings.HasPrefix(name, prefix) {
+			sizes[name] = info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", d.URL(prefix), err)
+	}
+	return sizes, nil
 }
 
 // URL implements Store.

@@ -233,6 +233,10 @@ func TestNextPlanFromAnEarlierManifestCutsAtParts(t *testing.T) {
 	if err := dir.Put(ctx, state.ManifestName(first.Record.RunID), &buf, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// An earlier version recorded no manifest digest when the run finished.
+	if err := dir.Put(ctx, state.RunDir(first.Record.RunID)+"finished.json", strings.NewReader(`{"finished_at": "2026-11-27T22:00:00Z"}`), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	st.reset()
 	rec, err := newRunner(t, cfg, w, st, day2).Begin(ctx, false)
 	if err != nil {

@@ -372,7 +372,10 @@ func TestChangedPreviousLedgerStopsTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = newRunner(t, cfg, w, st, day2).Run(ctx, false)
-	if err == nil || !strings.Contains(err.Error(), "previous ledger file://") || !strings.Contains(err.Error(), "but the manifest says") {
+	if err == nil || !strings.Contains(err.Error(), "ledger file://") || !strings.Contains(err.Error(), "but the manifest says") {
 		t.Errorf("a run over a changed previous ledger: %v", err)
+	}
+	if !errors.Is(err, state.ErrLedgerDamaged) {
+		t.Errorf("a run over a changed previous ledger: %v does not wrap state.ErrLedgerDamaged", err)
 	}
 }

@@ -26,6 +26,15 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 	if err != nil {
 		return ShardResult{}, err
 	}
+	guard := func() error { return nil }
+	if r.opts.ShardLease != nil {
+		hold, err := r.opts.ShardLease(ctx, rec.RunID, pairName, shardID)
+		if err != nil {
+			return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, err)
+		}
+		defer hold.Release()
+		ctx, guard = hold.Ctx, hold.Err
+	}
 	cp, err := r.st.ReadCheckpoint(ctx, rec.RunID, pairName, shardID)
 	if err != nil {
 		return ShardResult{}, err
@@ -68,7 +77,7 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 	}
 
 	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, spent: spent, every: int64(r.cfg.Run.CheckpointEvery),
-		record: partRecord{splitEvery: int64(r.cfg.Run.ShardSize)}}
+		record: partRecord{splitEvery: int64(r.cfg.Run.ShardSize)}, guard: guard}
 	w.start()
 	_, verr := engine.Verify(lctx, rng, in, w.add)
 	if verr == nil {
@@ -77,6 +86,10 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 	if verr != nil {
 		var oe *parity.OrderError
 		var re *parity.RangeError
+		if lerr := guard(); lerr != nil {
+			// The lease was lost: another writer may have the shard now.
+			return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, lerr)
+		}
 		if errors.As(verr, &oe) || errors.As(verr, &re) {
 			// What was checkpointed may rest on a source that then went
 			// backwards: start the shard over.
@@ -92,6 +105,9 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, verr)
 	}
 	cp.Done = true
+	if err := guard(); err != nil {
+		return ShardResult{}, fmt.Errorf("shard %s of pair %s: %w", shardID, pairName, err)
+	}
 	if err := r.st.WriteCheckpoint(ctx, rec.RunID, pairName, shardID, cp); err != nil {
 		return ShardResult{}, err
 	}
@@ -112,6 +128,8 @@ type partWriter struct {
 	cp    *state.Checkpoint
 	spent *shardBudget
 	every int64
+	// guard is nil while the shard's lease is held.
+	guard func() error
 
 	buf   bytes.Buffer
 	w     *ledger.Writer
@@ -157,6 +175,9 @@ func (p *partWriter) flush() error {
 		return err
 	}
 	path := state.PartPath(p.pair, p.shard, len(p.cp.Parts)+1)
+	if err := p.guard(); err != nil {
+		return err
+	}
 	if err := p.record.write(ctx, p.r.st, p.rec.RunID, p.pair, p.shard, len(p.cp.Parts)+1); err != nil {
 		return err
 	}
@@ -169,6 +190,9 @@ func (p *partWriter) flush() error {
 	p.cp.DeepBytes += p.deep
 	p.deep = 0
 	p.record.merge(p.cp)
+	if err := p.guard(); err != nil {
+		return err
+	}
 	if err := p.r.st.WriteCheckpoint(ctx, p.rec.RunID, p.pair, p.shard, *p.cp); err != nil {
 		return err
 	}

@@ -63,10 +63,41 @@ type Options struct {
 	// RanBy says who runs a new run, for its record; nil records nobody.
 	// It is asked only when a run begins.
 	RanBy func(ctx context.Context) *state.Identity
+	// ShardLease, when set, takes a shard's lease before the shard is
+	// verified: its holder alone writes the shard's ledger parts and
+	// checkpoint. nil verifies without one (tests).
+	ShardLease func(ctx context.Context, runID, pair, shard string) (*ShardHold, error)
 	// OpenBaseline opens the S3 Inventories of legacy stores' baselines;
 	// nil refuses a configuration that names one.
 	OpenBaseline BaselineOpener
 }
+
+// ShardHold is a shard's lease, held while one invocation verifies it.
+type ShardHold struct {
+	// Ctx, derived from the context the lease was taken with, ends when
+	// the lease is lost.
+	Ctx context.Context
+	// Err is nil while the lease is held; it is checked before every
+	// write of the shard's parts and checkpoint.
+	Err func() error
+	// Release gives the lease up.
+	Release func()
+}
+
+// BeginOptions qualify BeginWith.
+type BeginOptions struct {
+	// Restart leaves a run in progress as it is and begins a new one.
+	Restart bool
+	// Rebase, when set, begins a new run (as Restart does) without the
+	// previous run's ledger: keys are judged from the listings alone, and
+	// the record says which run's evidence was not used and why.
+	Rebase *state.Rebase
+}
+
+// ErrPreviousLedger is wrapped by Begin's error when the ledger of the run
+// a new or resumed run continues is damaged (it also wraps
+// state.ErrLedgerDamaged): a run must not rest on it.
+var ErrPreviousLedger = errors.New("the previous run's ledger cannot be used")
 
 // Verifier verifies the runs of one configuration.
 type Verifier struct {
@@ -102,6 +133,39 @@ var ErrConfigChanged = errors.New("the run in progress was started with another 
 // Begin resumes the run in progress, or plans and records a new one. With
 // restart, a run in progress is left as it is and a new one begins.
 func (r *Verifier) Begin(ctx context.Context, restart bool) (*state.Record, error) {
+	return r.BeginWith(ctx, BeginOptions{Restart: restart})
+}
+
+// checkPrevious returns an error wrapping ErrPreviousLedger when the
+// ledger of the complete run prev is known to be damaged, or its manifest
+// fails its digest. Nothing is written when it fails.
+func (r *Verifier) checkPrevious(ctx context.Context, prev string) error {
+	if prev == "" {
+		return nil
+	}
+	d, err := r.st.Damaged(ctx, prev)
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		return fmt.Errorf("%w: run %s: %w", ErrPreviousLedger, prev, d.Err())
+	}
+	for _, check := range []func(context.Context, string) error{r.st.CheckManifest, r.st.CheckLedgerSizes} {
+		if err := check(ctx, prev); err != nil {
+			if errors.Is(err, state.ErrLedgerDamaged) {
+				return fmt.Errorf("%w: run %s: %w", ErrPreviousLedger, prev, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// BeginWith resumes the run in progress, or plans and records a new one,
+// as o says. Nothing is written before everything a new run needs is
+// known: a failed start leaves no run behind.
+func (r *Verifier) BeginWith(ctx context.Context, o BeginOptions) (*state.Record, error) {
+	restart := o.Restart || o.Rebase != nil
 	cur, err := r.st.Current(ctx)
 	if err != nil {
 		return nil, err
@@ -112,6 +176,9 @@ func (r *Verifier) Begin(ctx context.Context, restart bool) (*state.Record, erro
 			return nil, fmt.Errorf("%w (rerun with --restart to begin a new run)", err)
 		}
 		if err != nil {
+			return nil, fmt.Errorf("resuming run %s: %w", cur, err)
+		}
+		if err := r.checkPrevious(ctx, rec.PreviousRunID); err != nil {
 			return nil, fmt.Errorf("resuming run %s: %w", cur, err)
 		}
 		r.log.Info("resuming run", "run_id", rec.RunID, "started_at", rec.StartedAt)
@@ -131,6 +198,11 @@ func (r *Verifier) Begin(ctx context.Context, restart bool) (*state.Record, erro
 	}
 	prev, err := r.st.Latest(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if o.Rebase != nil {
+		rec.Rebased, prev = o.Rebase, ""
+	} else if err := r.checkPrevious(ctx, prev); err != nil {
 		return nil, err
 	}
 	rec.PreviousRunID = prev
@@ -305,4 +377,11 @@ func (r *Verifier) Finish(ctx context.Context, rec *state.Record) (*Result, erro
 	}
 	r.log.Info("run complete", "run_id", rec.RunID, "manifest", f.ManifestURL, "sha256", f.ManifestSHA256)
 	return &Result{Record: rec, Finished: f}, nil
+}
+
+// Store returns the configured store called name, opened once per
+// Verifier (the preflight opens every store this way, so that the run
+// reuses what it opened).
+func (r *Verifier) Store(ctx context.Context, name string) (inventory.Store, error) {
+	return r.openStore(ctx, name)
 }

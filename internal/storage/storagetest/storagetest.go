@@ -1,6 +1,7 @@
 // Package storagetest is the conformance suite every [storage.Store]
 // passes: the contract of parityproof's own files (put, get, replace
-// atomically, list, not found, cancellation) written once and run against
+// atomically, list, not found, cancellation, conditional writes, leases)
+// written once and run against
 // the file:// (a folder), s3:// (moto_server) and oci:// (ocilocal) stores
 // alike. A new kind of location is done when the suite passes.
 //
@@ -84,6 +85,11 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OddNamesKeptOrRefused", func(t *testing.T) { testOddNames(t, h) })
 	t.Run("InvalidNamesRefused", func(t *testing.T) { testInvalidNames(t, h) })
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, h) })
+	t.Run("ConditionalWrites", func(t *testing.T) { testConditional(t, h) })
+	t.Run("ConditionalWriteRace", func(t *testing.T) { testConditionalRace(t, h) })
+	t.Run("Lease", func(t *testing.T) { testLease(t, h) })
+	t.Run("LeaseRace", func(t *testing.T) { testLeaseRace(t, h) })
+	t.Run("StaleLeaseTakenOver", func(t *testing.T) { testStaleLease(t, h) })
 }
 
 // content returns size bytes that differ from those of every other seed.

@@ -164,6 +164,9 @@ func (s *Store) classify(err error) error {
 				se.Detail = fmt.Sprintf("the credentials from %s lack %s on this bucket (for %s)", s.identity, perm, opErr.OperationName)
 			}
 		}
+	case apiErr == nil && status == 0 && noCredentials(err):
+		se.Kind = ErrAccessDenied
+		se.Detail = "no credentials were found in the AWS chain (environment, profile, web identity, container or instance role)"
 	case isUnreachable(err):
 		se.Kind = ErrUnreachable
 		se.Detail = fmt.Sprintf("cannot connect to %s; check the endpoint and the network", s.endpointName())
@@ -185,6 +188,14 @@ var permissions = map[string]string{
 	"ListMultipartUploads": "s3:ListBucketMultipartUploads",
 	"HeadObject":           "s3:GetObject",
 	"GetObject":            "s3:GetObject",
+}
+
+// noCredentials reports whether err is the SDK's failure to find any
+// credentials before sending: it has no type of its own, only the words
+// its signing step wraps it in.
+func noCredentials(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "get identity: get credentials:") || strings.Contains(msg, "failed to retrieve credentials")
 }
 
 // isUnreachable reports whether err is a failure to connect: a refused or

@@ -238,7 +238,7 @@ func (s *Store) walk(ctx context.Context, r inventory.KeyRange, p pager, f folde
 				pos, floor = position{key: last}, last
 			}
 			for {
-				entries, next, done, err := p.fetch(ctx, ph.prefix, pos)
+				entries, next, done, err := s.fetchPage(ctx, p, ph.prefix, pos)
 				if err != nil {
 					return err
 				}

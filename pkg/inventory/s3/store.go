@@ -84,7 +84,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	}
 	region := client.Options().Region
 	s := &Store{cfg: cfg, region: region, client: client, log: o.log, identity: co.Identity.String()}
-	v, err := client.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: aws.String(cfg.Bucket)})
+	v, err := again(ctx, s, "GetBucketVersioning", func() (*awss3.GetBucketVersioningOutput, error) {
+		return client.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: aws.String(cfg.Bucket)})
+	})
 	if err != nil {
 		var se *StoreError
 		if err := s.classify(err); errors.As(err, &se) {
