@@ -234,7 +234,8 @@ func TestCheckpointCountsOnlyTheBytesOfTheKeysItCovers(t *testing.T) {
 	pair, shard := rec.Pairs[0].Name, rec.Pairs[0].Shards[0].ID
 	spentBy := newShardBudget(&r.budget)
 	var cp state.Checkpoint
-	pw := &partWriter{ctx: ctx, r: r, rec: rec, pair: pair, shard: shard, cp: &cp, spent: spentBy, every: 2}
+	pw := &partWriter{ctx: ctx, r: r, rec: rec, pair: pair, shard: shard, cp: &cp, spent: spentBy, every: 2,
+		guard: func() error { return nil }} // the shard's lease held throughout
 	pw.start()
 	for key, n := range map[string]int64{"a": 100, "b": 20, "c": 3000, "d": 400} {
 		if !spentBy.Reserve(key, n, 0) {

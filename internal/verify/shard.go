@@ -128,7 +128,7 @@ type partWriter struct {
 	cp    *state.Checkpoint
 	spent *shardBudget
 	every int64
-	// guard is nil while the shard's lease is held.
+	// guard returns nil while the shard's lease is held.
 	guard func() error
 
 	buf   bytes.Buffer
