@@ -1,17 +1,10 @@
 package oci_test
 
 import (
-	"context"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/parityproof/parityproof/pkg/inventory"
+	"github.com/parityproof/parityproof/pkg/inventory/inventorytest"
 	"github.com/parityproof/parityproof/pkg/inventory/oci"
 )
 
@@ -22,39 +15,7 @@ func TestConcurrentRequestsReuseConnections(t *testing.T) {
 	for i := range 64 {
 		f.put(t, prefix+"k"+itoa(i), []byte("v"), nil)
 	}
-	u, err := url.Parse(f.cfg.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var opened atomic.Int64
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(20 * time.Millisecond) // so that the burst overlaps
-		proxy.ServeHTTP(w, r)
-	}))
-	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			opened.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	s := f.store(t, func(c *oci.Config) { c.Endpoint = srv.URL })
-	burst := func() {
-		var wg sync.WaitGroup
-		for i := range 64 {
-			wg.Go(func() {
-				if _, err := s.Head(context.Background(), "k"+itoa(i)); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-	}
-	burst()
-	first := opened.Load()
-	burst()
-	if again := opened.Load() - first; again > 4 {
-		t.Errorf("the second burst of 64 HEADs opened %d new connections (the first %d): idle ones were not kept", again, first)
-	}
+	inventorytest.CheckConnectionReuse(t, f.cfg.Endpoint, func(endpoint string) inventory.Store {
+		return f.store(t, func(c *oci.Config) { c.Endpoint = endpoint })
+	}, func(i int) string { return "k" + itoa(i) })
 }
