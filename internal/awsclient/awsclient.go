@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -51,6 +52,13 @@ import (
 // FallbackRegion is the region of clients that need one only to sign:
 // those of custom endpoints and of STS (see the package documentation).
 const FallbackRegion = "us-east-1"
+
+// IdleConnsPerHost is how many idle connections to one endpoint a client
+// keeps for its next requests. A run has many HEADs, reads and listings in
+// flight to the same endpoint at once (its shards times
+// run.head_concurrency); with the SDK's ten, most of them would open a new
+// connection.
+const IdleConnsPerHost = 512
 
 // DefaultConnectTimeout bounds the time to connect when
 // [Options.ConnectTimeout] is zero.
@@ -187,9 +195,14 @@ func load(ctx context.Context, o Options, serviceID string) (*settings, error) {
 			timeout = DefaultConnectTimeout
 		}
 		// The client LoadDefaultConfig built trusts AWS_CA_BUNDLE; keep it,
-		// bounding only the time to connect.
+		// bounding the time to connect and keeping the connections of
+		// every request in flight.
 		if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
-			s.httpClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = timeout })
+			s.httpClient = bc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = timeout }).
+				WithTransportOptions(func(t *http.Transport) {
+					t.MaxIdleConns = max(t.MaxIdleConns, IdleConnsPerHost)
+					t.MaxIdleConnsPerHost = IdleConnsPerHost
+				})
 		}
 	}
 	if err := s.resolveIdentity(ctx, o, pool); err != nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -68,7 +69,8 @@ func TestParseGood(t *testing.T) {
 		State:      Location{Raw: "file://./parityproof-state", Scheme: "file", Dir: filepath.Join(dir, "parityproof-state")},
 		Reports:    Location{Raw: "s3://acme-reports/parityproof/?region=us-east-1", Scheme: "s3", Bucket: "acme-reports", Prefix: "parityproof/", Region: "us-east-1"},
 		Policy:     Policy{DeepVerifyBudget: 1 << 30, AllowedTargetRegions: []string{"us-ashburn-1", "us-phoenix-1"}},
-		Run:        RunOptions{Workers: 8, ShardSize: DefaultShardSize, CheckpointEvery: DefaultCheckpointEvery, PageSize: DefaultPageSize, LeaseTTL: DefaultLeaseTTL},
+		Run: RunOptions{Workers: 8, ShardSize: DefaultShardSize, CheckpointEvery: DefaultCheckpointEvery, PageSize: DefaultPageSize,
+			HeadConcurrency: DefaultHeadConcurrency, ReadBytesInFlight: DefaultReadBytesInFlight, LeaseTTL: DefaultLeaseTTL},
 	}
 	if diff := cmp.Diff(want, cfg, cmpopts.IgnoreFields(Config{}, "Digest")); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -93,11 +95,47 @@ pairs: [{name: p, legacy: [a], target: b}]
 		Auth, Config, Prof   string
 		Budget               int64
 		Workers, Checkpoints int
+		Heads                int
+		ReadBytes            int64
 	}
-	got := defaults{cfg.State.Dir, cfg.Reports.Dir, cfg.Stores["b"].Auth, cfg.Stores["b"].ConfigFile, cfg.Stores["b"].Profile, cfg.Policy.DeepVerifyBudget, cfg.Run.Workers, cfg.Run.CheckpointEvery}
-	want := defaults{"/etc/pp/parityproof-state", "/etc/pp/parityproof-reports", AuthAPIKey, "~/.oci/config", "DEFAULT", 0, DefaultWorkers, DefaultCheckpointEvery}
+	got := defaults{cfg.State.Dir, cfg.Reports.Dir, cfg.Stores["b"].Auth, cfg.Stores["b"].ConfigFile, cfg.Stores["b"].Profile, cfg.Policy.DeepVerifyBudget,
+		cfg.Run.Workers, cfg.Run.CheckpointEvery, cfg.Run.HeadConcurrency, cfg.Run.ReadBytesInFlight}
+	want := defaults{"/etc/pp/parityproof-state", "/etc/pp/parityproof-reports", AuthAPIKey, "~/.oci/config", "DEFAULT", 0,
+		DefaultWorkers(), DefaultCheckpointEvery, 32, 256 << 20}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseRunTuning(t *testing.T) {
+	for _, tc := range []struct {
+		yaml  string
+		heads int
+		bytes int64
+	}{
+		{"  head_concurrency: 64\n  read_bytes_in_flight: 64MiB\n", 64, 64 << 20},
+		{"  head_concurrency: 1\n  read_bytes_in_flight: 1\n", 1, 1},
+		{"  head_concurrency: 1024\n  read_bytes_in_flight: 1.5GB\n", 1024, 1_500_000_000},
+		{"  read_bytes_in_flight: 8388608\n", DefaultHeadConcurrency, 8 << 20},
+	} {
+		cfg, err := Parse("c.yaml", []byte(good+tc.yaml))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		if got := [2]int64{int64(cfg.Run.HeadConcurrency), cfg.Run.ReadBytesInFlight}; got != [2]int64{int64(tc.heads), tc.bytes} {
+			t.Errorf("%q: head_concurrency, read_bytes_in_flight = %v, want %v", tc.yaml, got, [2]int64{int64(tc.heads), tc.bytes})
+		}
+	}
+}
+
+// The default number of workers follows the CPUs the process may use.
+func TestDefaultWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct{ procs, want int }{{1, 4}, {2, 4}, {3, 6}, {8, 16}, {16, 32}, {64, 32}} {
+		runtime.GOMAXPROCS(tc.procs)
+		if got := DefaultWorkers(); got != tc.want {
+			t.Errorf("%d CPUs: %d workers, want %d", tc.procs, got, tc.want)
+		}
 	}
 }
 
@@ -182,6 +220,28 @@ pairs: [{name: p, target: a}]
 			[]string{`c.yaml:37:21: notify.sns_topic: "parityproof-reports" is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)`}},
 		{"workers zero", base(func(s string) string { return strings.Replace(s, "workers: 8", "workers: 0", 1) }),
 			[]string{`c.yaml:36:12: run.workers: must be a whole number of at least 1, not the value "0"`}},
+		{"head concurrency zero", base(func(s string) string { return strings.Replace(s, "workers: 8", "workers: 8\n  head_concurrency: 0", 1) }),
+			[]string{`c.yaml:37:21: run.head_concurrency: must be a whole number of at least 1, not the value "0"`}},
+		{"head concurrency too high", base(func(s string) string {
+			return strings.Replace(s, "workers: 8", "workers: 8\n  head_concurrency: 5000", 1)
+		}),
+			[]string{`c.yaml:37:21: run.head_concurrency: is 5000; at most 1024 requests per shard may be in flight`}},
+		{"head concurrency not a number", base(func(s string) string {
+			return strings.Replace(s, "workers: 8", "workers: 8\n  head_concurrency: many", 1)
+		}),
+			[]string{`c.yaml:37:21: run.head_concurrency: must be a whole number of at least 1, not the value "many"`}},
+		{"read bytes in flight zero", base(func(s string) string {
+			return strings.Replace(s, "workers: 8", "workers: 8\n  read_bytes_in_flight: 0", 1)
+		}),
+			[]string{`c.yaml:37:25: run.read_bytes_in_flight: is 0; content reads need at least 1 byte in flight`}},
+		{"read bytes in flight not a size", base(func(s string) string {
+			return strings.Replace(s, "workers: 8", "workers: 8\n  read_bytes_in_flight: lots", 1)
+		}),
+			[]string{`c.yaml:37:25: run.read_bytes_in_flight: "lots" is not a size (a number of bytes, or with a unit such as 500MB or 1GiB)`}},
+		{"read bytes in flight a list", base(func(s string) string {
+			return strings.Replace(s, "workers: 8", "workers: 8\n  read_bytes_in_flight: [1]", 1)
+		}),
+			[]string{`c.yaml:37:25: run.read_bytes_in_flight: must be a string, not a list`}},
 		{"pairs is a mapping", `
 stores:
   a: {type: s3, bucket: aaa, region: us-east-1}

@@ -187,7 +187,8 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 func (p *parser) config(root *yaml.Node, cfg *Config) {
 	state, reports := DefaultState, DefaultReports
 	var stateNode, reportsNode *yaml.Node
-	cfg.Run = RunOptions{Workers: DefaultWorkers, ShardSize: DefaultShardSize, CheckpointEvery: DefaultCheckpointEvery, PageSize: DefaultPageSize, LeaseTTL: DefaultLeaseTTL}
+	cfg.Run = RunOptions{Workers: DefaultWorkers(), ShardSize: DefaultShardSize, CheckpointEvery: DefaultCheckpointEvery, PageSize: DefaultPageSize,
+		HeadConcurrency: DefaultHeadConcurrency, ReadBytesInFlight: DefaultReadBytesInFlight, LeaseTTL: DefaultLeaseTTL}
 	var pairsNode *yaml.Node
 	p.fields(root, "", map[string]func(*yaml.Node, string){
 		"stores": func(n *yaml.Node, field string) { p.stores(n, field, cfg) },
@@ -499,6 +500,27 @@ func (p *parser) run(n *yaml.Node, path string, r *RunOptions) {
 			p.positive(n, f, &r.PageSize)
 			if r.PageSize > 1000 {
 				p.problem(n, f, "is %d; stores list at most 1000 objects a page", r.PageSize)
+			}
+		},
+		"head_concurrency": func(n *yaml.Node, f string) {
+			p.positive(n, f, &r.HeadConcurrency)
+			if r.HeadConcurrency > MaxHeadConcurrency {
+				p.problem(n, f, "is %d; at most %d requests per shard may be in flight", r.HeadConcurrency, MaxHeadConcurrency)
+			}
+		},
+		"read_bytes_in_flight": func(n *yaml.Node, f string) {
+			var s string
+			if p.str(n, f, &s); n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+				return
+			}
+			v, err := ParseSize(s)
+			switch {
+			case err != nil:
+				p.problem(n, f, "%v", err)
+			case v < 1:
+				p.problem(n, f, "is %s; content reads need at least 1 byte in flight", s)
+			default:
+				r.ReadBytesInFlight = v
 			}
 		},
 		"lease_ttl": func(n *yaml.Node, f string) {

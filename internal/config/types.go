@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -162,6 +163,12 @@ type RunOptions struct {
 	CheckpointEvery int
 	// PageSize is the listing page size asked of stores.
 	PageSize int
+	// HeadConcurrency is the number of HEADs and content reads one shard
+	// keeps in flight.
+	HeadConcurrency int
+	// ReadBytesInFlight bounds the bytes of the content reads one process
+	// has in flight, across its shards.
+	ReadBytesInFlight int64
 	// LeaseTTL is how long the state location's lease (and a shard's)
 	// lasts unless renewed; its holder renews it every third of it. A run
 	// killed on s3:// or oci:// blocks others until its lease expires; on
@@ -171,17 +178,29 @@ type RunOptions struct {
 
 // Defaults for what the file may leave out.
 const (
-	DefaultState           = "file://./parityproof-state"
-	DefaultReports         = "file://./parityproof-reports"
-	DefaultWorkers         = 4
-	DefaultShardSize       = 100_000
-	DefaultCheckpointEvery = 5_000
-	DefaultPageSize        = 1000
-	DefaultLeaseTTL        = 2 * time.Minute
+	DefaultState             = "file://./parityproof-state"
+	DefaultReports           = "file://./parityproof-reports"
+	DefaultShardSize         = 100_000
+	DefaultCheckpointEvery   = 5_000
+	DefaultPageSize          = 1000
+	DefaultHeadConcurrency   = 32
+	DefaultReadBytesInFlight = 256 << 20
+	DefaultLeaseTTL          = 2 * time.Minute
+	// MaxHeadConcurrency bounds run.head_concurrency.
+	MaxHeadConcurrency = 1024
 	// MinLeaseTTL keeps renewals (every third of the TTL) far from the
 	// time a request may take.
 	MinLeaseTTL = 10 * time.Second
 )
+
+// DefaultWorkers is the number of shards a process verifies at once when
+// run.workers is not set: two per CPU the process may use, at least 4 (so
+// that a pair of two stores has at least 8 listings in flight, rclone's
+// default checkers) and at most 32. More is not faster where the stores
+// spend CPU per listing call: on versitygw's posix backend, 8 workers
+// listing a flat prefix of 100,000 keys on 2 CPUs took 35 s where 4 took
+// 20 s (BENCHMARKS.md).
+func DefaultWorkers() int { return min(32, max(4, 2*runtime.GOMAXPROCS(0))) }
 
 // Pair returns the pair named name.
 func (c *Config) Pair(name string) (Pair, error) {

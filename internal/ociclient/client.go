@@ -2,6 +2,7 @@ package ociclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -48,6 +49,11 @@ func sdkCtx(ctx context.Context) context.Context {
 	return context.WithValue(context.WithoutCancel(ctx), callerCtxKey{}, ctx)
 }
 
+// IdleConnsPerHost is how many idle connections to one endpoint a client
+// keeps for its next requests: a run has many HEADs, reads and listings in
+// flight to the same endpoint at once, and the SDK's transport keeps two.
+const IdleConnsPerHost = 512
+
 // dispatcher sends the SDK's requests under the caller's context.
 type dispatcher struct{ next common.HTTPRequestDispatcher }
 
@@ -58,6 +64,19 @@ func newDispatcher(next common.HTTPRequestDispatcher) dispatcher {
 		// contexts bound calls instead.
 		c := *hc
 		c.Timeout = 0
+		if w, ok := c.Transport.(*common.OciHTTPTransportWrapper); ok && w.TransportTemplate == nil {
+			// Keep the connections of every request in flight for the
+			// next, rather than two per host.
+			w.TransportTemplate = func(tc *tls.Config) (http.RoundTripper, error) {
+				t, err := common.DefaultTransport(tc)
+				if err != nil {
+					return nil, err
+				}
+				t.MaxIdleConns = max(t.MaxIdleConns, IdleConnsPerHost)
+				t.MaxIdleConnsPerHost = IdleConnsPerHost
+				return t, nil
+			}
+		}
 		next = &c
 	}
 	return dispatcher{next: next}

@@ -52,9 +52,14 @@ func (e *Engine) compareAll(s *keyState, copies []int, prev *ledger.Entry, recre
 		}
 
 		// An ETag that differs from the target's MD5 is a mismatch only once
-		// a HEAD has shown the object is not SSE-KMS / SSE-C.
+		// a HEAD has shown the object is not SSE-KMS / SSE-C. When the
+		// target's MD5 is an ETag too, its HEAD is asked with the legacy
+		// copy's, in the same round.
 		if c.maybe && !hidden && !s.headed[i] && e.pair.Legacy[i].Features.Head {
 			heads[i], anyHead = true, true
+			if !s.headed[ti] && e.pair.Target.Features.Head && etagUnknown(t) {
+				heads[ti] = true
+			}
 			continue
 		}
 		if c.maybe && !s.headed[ti] && e.pair.Target.Features.Head && etagUnknown(t) {

@@ -54,8 +54,23 @@ type ReadRequest struct {
 }
 
 // ErrBudgetExhausted is returned (wrapped) by [Resolver.Read] when the run's
-// deep verification budget does not cover the read.
+// deep verification budget does not cover the read. A Resolver needs it
+// only when the engine keeps no [Budget].
 var ErrBudgetExhausted = errors.New("deep verify budget exhausted")
+
+// Budget is the deep verification budget that content reads are taken
+// from. The engine reserves a read's bytes before it asks the [Resolver]
+// for the read, and reserves them in key order: when several keys are
+// resolved at once, a key's reservation is decided either exactly as it
+// would be if every earlier key were settled first, or only once they are
+// (see [Config.Concurrency]). So the same bytes are spent on the same keys
+// as when keys are resolved one at a time.
+type Budget interface {
+	// Reserve takes n bytes for reading a copy of key if at least n+keep
+	// bytes are left, and reports whether it did. Bytes taken stay spent,
+	// even if the read then fails.
+	Reserve(key string, n, keep int64) bool
+}
 
 // Resolver fulfils what the listings cannot tell.
 type Resolver interface {
@@ -76,16 +91,29 @@ type Config struct {
 	// Resolver answers HEADs and content reads; nil means none can be made
 	// and keys that need them end unproven.
 	Resolver Resolver
+	// Budget is the deep verification budget reads are taken from; nil
+	// means the engine keeps none (the Resolver may still refuse reads
+	// with ErrBudgetExhausted, in the order it is asked).
+	Budget Budget
+	// Concurrency is how many HEADs and content reads one Verify keeps in
+	// flight. With more than one, keys that need them are resolved while
+	// the merge goes on, and their entries are still emitted in key order,
+	// identical to those of keys resolved one at a time. 0 or 1 resolves
+	// one key at a time, each request after the other.
+	Concurrency int
 }
 
 // Engine judges the keys of one pair.
 type Engine struct {
-	pair      Pair
-	policy    Policy
-	now       time.Time
-	resolver  Resolver
-	allLegacy []string
-	nowPtr    *time.Time // shared by every entry deleted in this run
+	pair        Pair
+	policy      Policy
+	now         time.Time
+	resolver    Resolver
+	budget      Budget
+	concurrency int
+	window      int // keys the concurrent path holds at once; 0 for its default (tests set it)
+	allLegacy   []string
+	nowPtr      *time.Time // shared by every entry deleted in this run
 }
 
 // New returns an Engine.
@@ -97,7 +125,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("pair %q has no target store", cfg.Pair.Name)
 	}
 	seen := map[string]bool{cfg.Pair.Target.Name: true}
-	e := &Engine{pair: cfg.Pair, policy: cfg.Policy, now: cfg.Now.UTC(), resolver: cfg.Resolver}
+	e := &Engine{pair: cfg.Pair, policy: cfg.Policy, now: cfg.Now.UTC(), resolver: cfg.Resolver, budget: cfg.Budget, concurrency: cfg.Concurrency}
 	e.nowPtr = &e.now
 	for _, l := range cfg.Pair.Legacy {
 		if seen[l.Name] {
@@ -169,6 +197,9 @@ func (e *Engine) Verify(ctx context.Context, r inventory.KeyRange, in Inputs, em
 	if err := e.checkBaselines(in.Baselines); err != nil {
 		return tally, err
 	}
+	if e.concurrency > 1 && e.resolver != nil {
+		return e.verifyConcurrent(ctx, r, in, emit)
+	}
 	m := newMerger(e.pair, r, in)
 	st := newKeyState(len(e.pair.Legacy))
 	for n := 0; ; n++ {
@@ -231,8 +262,8 @@ func (e *Engine) Judge(ctx context.Context, key string, legacy []*inventory.Fing
 }
 
 // settle judges the key in st, fulfilling HEADs and reads through the
-// resolver until the judgement is final. Each store is asked for each at
-// most once, so it ends after a few rounds.
+// resolver, one request after the other, until the judgement is final.
+// Each store is asked for each at most once, so it ends after a few rounds.
 func (e *Engine) settle(ctx context.Context, st *keyState) (decision, error) {
 	for {
 		d := e.judge(st)
@@ -251,7 +282,9 @@ func (e *Engine) settle(ctx context.Context, st *keyState) (decision, error) {
 		}
 		for _, i := range d.heads {
 			st.headed[i] = true
-			if err := e.head(ctx, st, i); err != nil {
+			name := e.storeName(st, i)
+			got, err := e.resolver.Head(ctx, name, st.key)
+			if err := e.applyHead(ctx, st, i, got, err); err != nil {
 				return decision{}, err
 			}
 		}
@@ -260,11 +293,28 @@ func (e *Engine) settle(ctx context.Context, st *keyState) (decision, error) {
 			if st.noRead != "" {
 				continue // the budget is spent: do not read the other side
 			}
-			if err := e.read(ctx, st, p); err != nil {
+			if !e.reserve(st, p, 0) {
+				st.noRead = budgetSpent
+				continue
+			}
+			sums, err := e.resolver.Read(ctx, e.readRequest(st, p))
+			if err := e.applyRead(ctx, st, p, sums, err); err != nil {
 				return decision{}, err
 			}
 		}
 	}
+}
+
+// budgetSpent is why content is not read once the budget is spent.
+const budgetSpent = "the run's deep_verify_budget is spent"
+
+// reserve takes the bytes of read p of the key in st from the budget, if
+// that leaves keep bytes; with no budget it always can.
+func (e *Engine) reserve(st *keyState, p readPlan, keep int64) bool {
+	if e.budget == nil {
+		return true
+	}
+	return e.budget.Reserve(st.key, st.fp(p.store).Size, keep)
 }
 
 func (e *Engine) storeName(st *keyState, i int) string {
@@ -274,11 +324,10 @@ func (e *Engine) storeName(st *keyState, i int) string {
 	return e.pair.Legacy[i].Name
 }
 
-// head merges a HEAD's fingerprint into store i's. Failures other than the
-// context's are recorded on the key, not returned.
-func (e *Engine) head(ctx context.Context, st *keyState, i int) error {
+// applyHead merges the answer to a HEAD of store i into its fingerprint.
+// Failures other than the context's are recorded on the key, not returned.
+func (e *Engine) applyHead(ctx context.Context, st *keyState, i int, got inventory.Fingerprint, err error) error {
 	name := e.storeName(st, i)
-	got, err := e.resolver.Head(ctx, name, st.key)
 	switch {
 	case err == nil:
 		st.own(i)
@@ -335,21 +384,26 @@ func mergeHead(f, h *inventory.Fingerprint) {
 	}
 }
 
-// read adds the checksums of store i's content to its fingerprint.
-func (e *Engine) read(ctx context.Context, st *keyState, p readPlan) error {
+// readRequest is the request for read p of the key in st.
+func (e *Engine) readRequest(st *keyState, p readPlan) ReadRequest {
+	return ReadRequest{Store: e.storeName(st, p.store), Key: st.key, Size: st.fp(p.store).Size, PartSize: p.partSize}
+}
+
+// applyRead adds the checksums a content read of store p.store returned to
+// its fingerprint. Failures other than the context's are recorded on the
+// key, not returned.
+func (e *Engine) applyRead(ctx context.Context, st *keyState, p readPlan, sums []inventory.Checksum, err error) error {
 	name := e.storeName(st, p.store)
-	f := st.fp(p.store)
-	sums, err := e.resolver.Read(ctx, ReadRequest{Store: name, Key: st.key, Size: f.Size, PartSize: p.partSize})
 	switch {
 	case err == nil:
 		st.own(p.store)
-		f = st.fp(p.store)
+		f := st.fp(p.store)
 		f.Checksums = append(append([]inventory.Checksum(nil), f.Checksums...), sums...)
 		return nil
 	case ctx.Err() != nil:
 		return fmt.Errorf("reading %q in %s: %w", st.key, name, ctx.Err())
 	case errors.Is(err, ErrBudgetExhausted):
-		st.noRead = "the run's deep_verify_budget is spent"
+		st.noRead = budgetSpent
 	case errors.Is(err, inventory.ErrArchived):
 		st.failure = fmt.Sprintf("the copy in %s is archived and must be restored before it can be read", name)
 	case errors.Is(err, inventory.ErrNotFound):

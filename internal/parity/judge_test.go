@@ -174,6 +174,17 @@ func TestVerdicts(t *testing.T) {
 				Calls:  []string{"head legacy-us/users/00042/backup-1.bin"}},
 		},
 		{
+			name: "mismatch by checksum against an S3 target: both HEADs are asked in the same round",
+			us:   fp("", size, etag(changed)), target: fp("", size, etag(content)),
+			heads: map[string]inventory.Fingerprint{
+				"legacy-us/users/00042/backup-1.bin": {Size: size, Encryption: inventory.EncryptionNone, Checksums: []inventory.Checksum{etag(changed)}},
+				"oci-us/users/00042/backup-1.bin":    {Size: size, Encryption: "AES256", Checksums: []inventory.Checksum{etag(content)}},
+			},
+			want: judged{Verdict: ledger.Mismatch, Evidence: ledger.EvidenceMD5, HeldBy: []string{"legacy-us"},
+				Detail: fmt.Sprintf("md5 differs: legacy-us has md5:%s, oci-us has md5:%s", md5hex(changed), md5hex(content)),
+				Calls:  []string{"head legacy-us/users/00042/backup-1.bin", "head oci-us/users/00042/backup-1.bin"}},
+		},
+		{
 			name: "SSE-KMS ETag falls through: a differing ETag is not a mismatch, and ends unproven",
 			us:   fp("", size, kms()), target: target,
 			heads: map[string]inventory.Fingerprint{

@@ -119,3 +119,19 @@ func (s *keyState) fp(i int) *inventory.Fingerprint {
 	}
 	return s.legacy[i]
 }
+
+// detach makes every fingerprint and the previous entry the state's own
+// copies, so that the state outlives the listings' and the ledger's current
+// pages: a key waiting for its turn to be emitted, or being resolved while
+// the merge goes on, must not point into pages the sources reuse.
+func (s *keyState) detach() {
+	for i := range s.legacy {
+		s.own(i)
+	}
+	s.own(len(s.legacy))
+	s.ownBaselines()
+	if s.prev != nil && s.prev != &s.prevVal {
+		s.prevVal = s.prev.Clone()
+		s.prev = &s.prevVal
+	}
+}

@@ -42,10 +42,14 @@ type world struct {
 	sg      map[string][]object // versioned: versions, oldest first
 	target  map[string]object
 	uploads map[string]int // "store/key" → unfinished uploads
+	keys    []string       // every key the world may hold, in byte order
 }
 
-func newWorld() *world {
-	return &world{us: map[string]object{}, sg: map[string][]object{}, target: map[string]object{}, uploads: map[string]int{}}
+func newWorld() *world { return newWorldOf(propKeys) }
+
+// newWorldOf returns an empty world whose keys are keys, in byte order.
+func newWorldOf(keys []string) *world {
+	return &world{us: map[string]object{}, sg: map[string][]object{}, target: map[string]object{}, uploads: map[string]int{}, keys: keys}
 }
 
 var (
@@ -68,12 +72,15 @@ func (o op) String() string {
 	return fmt.Sprintf("%s %s/%s %q mp=%v kms=%v sha=%v", o.kind, o.store, o.key, o.content, o.multipart, o.kms, o.sha)
 }
 
-func genOp() *rapid.Generator[op] {
+func genOp() *rapid.Generator[op] { return genOpOn(propKeys) }
+
+// genOpOn generates changes to the given keys.
+func genOpOn(keys []string) *rapid.Generator[op] {
 	return rapid.Custom(func(t *rapid.T) op {
 		return op{
 			kind:      rapid.SampledFrom([]string{"put", "put", "migrate", "migrate", "delete", "delete", "purge", "upload", "abort", "corrupt", "droptarget"}).Draw(t, "kind"),
 			store:     rapid.SampledFrom([]string{"legacy-us", "legacy-sg"}).Draw(t, "store"),
-			key:       rapid.SampledFrom(propKeys).Draw(t, "key"),
+			key:       rapid.SampledFrom(keys).Draw(t, "key"),
 			content:   rapid.SampledFrom(propContents).Draw(t, "content"),
 			multipart: rapid.Bool().Draw(t, "multipart"),
 			kms:       rapid.Bool().Draw(t, "kms"),
@@ -204,7 +211,7 @@ func targetHead(key string, o object) inventory.Fingerprint {
 
 // listings builds the three stores' listings of the world, sorted.
 func (w *world) listings() (us, sg, target []inventory.Fingerprint) {
-	for _, k := range propKeys {
+	for _, k := range w.keys {
 		if o, ok := w.us[k]; ok {
 			f := legacyFingerprint(k, o, false)
 			f.UnfinishedUploads = w.uploads["legacy-us/"+k]
@@ -497,7 +504,7 @@ func (w *world) takeInventory(encryption bool) *inventorySnapshot {
 			f.Encryption = inventory.EncryptionNone
 		}
 	}
-	for _, k := range propKeys {
+	for _, k := range w.keys {
 		if o, ok := w.us[k]; ok {
 			f := legacyFingerprint(k, o, false)
 			enc(&f, o)

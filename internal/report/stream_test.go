@@ -61,7 +61,9 @@ run: {checkpoint_every: 500, workers: 2}
 	dir, _ := storage.NewDir(t.TempDir())
 	b := &bigRun{cfg: cfg, dir: dir, st: state.New(dir)}
 	b.verify = verify.New(verify.Options{Config: cfg, State: b.st, Now: func() time.Time { return time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC) },
-		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) { return stores[s.Name], nil }})
+		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) {
+			return prefixesOnly{stores[s.Name], stores[s.Name]}, nil
+		}})
 	rec, err := b.verify.Begin(ctx, false)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +71,13 @@ run: {checkpoint_every: 500, workers: 2}
 	b.runID = rec.RunID
 	run(b.verify, rec)
 	return b
+}
+
+// prefixesOnly is a store that lists its prefixes but cannot sample its
+// keys, so that a first run is cut at its four top-level prefixes.
+type prefixesOnly struct {
+	inventory.Store
+	inventory.PrefixLister
 }
 
 func runAll(t *testing.T) func(v *verify.Verifier, rec *state.Record) {

@@ -52,9 +52,9 @@ func (r *Verifier) JudgeKey(ctx context.Context, pairName, key, prevRunID string
 	if err != nil {
 		return ledger.Entry{}, false, err
 	}
-	res := &resolver{stores: map[string]inventory.Store{}, budget: &budget{}}
-	res.budget.left.Store(r.cfg.Policy.DeepVerifyBudget)
-	engine, legacy, target, err := r.engineFor(ctx, now, pair, res)
+	var b budget
+	b.left.Store(r.cfg.Policy.DeepVerifyBudget)
+	engine, legacy, target, err := r.engineFor(ctx, now, pair, r.newResolver(), newShardBudget(&b), 1)
 	if err != nil {
 		return ledger.Entry{}, false, err
 	}

@@ -15,8 +15,8 @@ const maxPrefixShards = 64
 
 // plan cuts every pair into shards: along the previous run's shards when
 // there is one (splitting those that grew past twice the shard size at the
-// split points its manifest recorded), else along the top-level common
-// prefixes of the pair's stores.
+// split points its manifest recorded), else by sampling the pair's keys
+// (planFirstRun, sampleplan.go).
 func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedPair, error) {
 	var prev map[string][]prevShard
 	if prevRunID != "" {
@@ -32,7 +32,7 @@ func (r *Verifier) plan(ctx context.Context, prevRunID string) ([]state.PlannedP
 		if shards, ok := prev[pair.Name]; ok {
 			ranges = r.planFromLedger(shards)
 		} else {
-			ranges, err = r.planFromPrefixes(ctx, append(slices.Clone(pair.Legacy), pair.Target))
+			ranges, err = r.planFirstRun(ctx, pair)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("planning pair %s: %w", pair.Name, err)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/parityproof/parityproof/internal/parity"
 	"github.com/parityproof/parityproof/pkg/inventory"
@@ -16,11 +19,12 @@ type budget struct {
 	left atomic.Int64
 }
 
-// reserve takes n bytes from the budget, or reports that it cannot.
-func (b *budget) reserve(n int64) bool {
+// reserve takes n bytes from the budget if at least n+keep are left, and
+// reports whether it did.
+func (b *budget) reserve(n, keep int64) bool {
 	for {
 		left := b.left.Load()
-		if n > left {
+		if keep > left || n > left-keep {
 			return false
 		}
 		if b.left.CompareAndSwap(left, left-n) {
@@ -29,12 +33,50 @@ func (b *budget) reserve(n int64) bool {
 	}
 }
 
-// resolver fulfils the engine's HEADs and content reads for one shard,
-// counting the bytes it reads.
+// shardBudget is the run's budget as one shard's engine reserves it
+// ([parity.Budget]): it remembers what each key took until the key's entry
+// is written, so that a checkpoint counts exactly the bytes spent on the
+// keys it covers.
+type shardBudget struct {
+	run   *budget
+	mu    sync.Mutex
+	taken map[string]int64 // keys reserved for and not yet written
+}
+
+func newShardBudget(run *budget) *shardBudget {
+	return &shardBudget{run: run, taken: map[string]int64{}}
+}
+
+// Reserve implements parity.Budget.
+func (b *shardBudget) Reserve(key string, n, keep int64) bool {
+	if !b.run.reserve(n, keep) {
+		return false
+	}
+	b.mu.Lock()
+	b.taken[key] += n
+	b.mu.Unlock()
+	return true
+}
+
+// spentOn returns the bytes reserved for key, and forgets them.
+func (b *shardBudget) spentOn(key string) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, ok := b.taken[key]
+	if ok {
+		delete(b.taken, key)
+	}
+	return n
+}
+
+// resolver fulfils the engine's HEADs and content reads for one shard. The
+// engine has reserved a read's bytes from the budget before it asks.
 type resolver struct {
 	stores map[string]inventory.Store
-	budget *budget
-	read   int64 // bytes read since the last part was written
+	// reading bounds the bytes of content in flight, across the process's
+	// shards; limit is its size.
+	reading *semaphore.Weighted
+	limit   int64
 }
 
 func (r *resolver) store(name string) (inventory.Store, error) {
@@ -55,16 +97,19 @@ func (r *resolver) Head(ctx context.Context, store, key string) (inventory.Finge
 }
 
 // Read implements parity.Resolver: it streams the object through a
-// checksum.Digester, never holding it in memory.
+// checksum.Digester, never holding it in memory, once its bytes fit in
+// what may be in flight (a read larger than that waits for every other).
 func (r *resolver) Read(ctx context.Context, req parity.ReadRequest) ([]inventory.Checksum, error) {
 	s, err := r.store(req.Store)
 	if err != nil {
 		return nil, err
 	}
-	if !r.budget.reserve(req.Size) {
-		return nil, fmt.Errorf("reading %d bytes of %q in %s: %w", req.Size, req.Key, req.Store, parity.ErrBudgetExhausted)
+	if w := min(req.Size, r.limit); r.reading != nil && w > 0 {
+		if err := r.reading.Acquire(ctx, w); err != nil {
+			return nil, fmt.Errorf("reading %q in %s: %w", req.Key, req.Store, err)
+		}
+		defer r.reading.Release(w)
 	}
-	r.read += req.Size
 	rc, err := s.Open(ctx, req.Key, inventory.Whole)
 	if err != nil {
 		return nil, err

@@ -39,6 +39,8 @@ run:
 // world holds the memory stores a test's runs read.
 type world struct {
 	stores map[string]*memory.Store
+	// wrap, when set, stands between a run and the stores it opens.
+	wrap func(name string, s inventory.Store) inventory.Store
 }
 
 func newWorld(n int) *world {
@@ -61,6 +63,9 @@ func (w *world) open(ctx context.Context, s config.Store, pageSize int) (invento
 	st, ok := w.stores[s.Name]
 	if !ok {
 		return nil, fmt.Errorf("no memory store %q", s.Name)
+	}
+	if w.wrap != nil {
+		return w.wrap(s.Name, st), nil
 	}
 	return st, nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/parity"
 	"github.com/parityproof/parityproof/internal/state"
-	"github.com/parityproof/parityproof/pkg/inventory"
 )
 
 // RunShard verifies one shard from its checkpoint to its end, writing a
@@ -44,8 +43,9 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		return ShardResult{Done: true, Cursor: cp.Cursor, Tally: cp.Tally}, nil
 	}
 
-	res := &resolver{stores: map[string]inventory.Store{}, budget: &r.budget}
-	engine, legacy, target, err := r.engineFor(ctx, rec.StartedAt, pair, res)
+	res := r.newResolver()
+	spent := newShardBudget(&r.budget)
+	engine, legacy, target, err := r.engineFor(ctx, rec.StartedAt, pair, res, spent, r.cfg.Run.HeadConcurrency)
 	if err != nil {
 		return ShardResult{}, err
 	}
@@ -76,7 +76,7 @@ func (r *Verifier) RunShard(ctx context.Context, rec *state.Record, pairName, sh
 		in.Previous = previousLedger{prev}
 	}
 
-	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, res: res, every: int64(r.cfg.Run.CheckpointEvery),
+	w := &partWriter{ctx: ctx, r: r, rec: rec, pair: pairName, shard: shardID, cp: &cp, spent: spent, every: int64(r.cfg.Run.CheckpointEvery),
 		record: partRecord{splitEvery: int64(r.cfg.Run.ShardSize)}, guard: guard}
 	w.start()
 	_, verr := engine.Verify(lctx, rng, in, w.add)
@@ -126,14 +126,15 @@ type partWriter struct {
 	pair  string
 	shard string
 	cp    *state.Checkpoint
-	res   *resolver
+	spent *shardBudget
 	every int64
-	// guard is nil while the shard's lease is held.
+	// guard returns nil while the shard's lease is held.
 	guard func() error
 
 	buf   bytes.Buffer
 	w     *ledger.Writer
 	tally ledger.Tally
+	deep  int64 // bytes of the budget spent on the part's keys
 	// record is what is recorded beside each part (part.go).
 	record partRecord
 }
@@ -154,6 +155,7 @@ func (p *partWriter) add(e *ledger.Entry) error {
 		return err
 	}
 	p.tally.Add(e)
+	p.deep += p.spent.spentOn(e.Key)
 	if p.tally.Objects == p.every {
 		return p.flush()
 	}
@@ -185,8 +187,8 @@ func (p *partWriter) flush() error {
 	p.cp.Parts = append(p.cp.Parts, ledger.ManifestFile{Path: path, Digest: d})
 	p.cp.Cursor = d.Last
 	p.cp.Tally.Merge(p.tally)
-	p.cp.DeepBytes += p.res.read
-	p.res.read = 0
+	p.cp.DeepBytes += p.deep
+	p.deep = 0
 	p.record.merge(p.cp)
 	if err := p.guard(); err != nil {
 		return err

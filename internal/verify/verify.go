@@ -23,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/parityproof/parityproof/internal/config"
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/parity"
@@ -105,6 +107,9 @@ type Verifier struct {
 	log    *slog.Logger
 	budget budget
 
+	// reading bounds the bytes of content reads in flight, across shards.
+	reading *semaphore.Weighted
+
 	mu     sync.Mutex
 	stores map[string]inventory.Store
 }
@@ -117,7 +122,8 @@ func New(opts Options) *Verifier {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Verifier{opts: opts, cfg: opts.Config, st: opts.State, log: opts.Logger, stores: map[string]inventory.Store{}}
+	return &Verifier{opts: opts, cfg: opts.Config, st: opts.State, log: opts.Logger, stores: map[string]inventory.Store{},
+		reading: semaphore.NewWeighted(max(1, opts.Config.Run.ReadBytesInFlight))}
 }
 
 // ErrConfigChanged is returned by Begin when a run in progress was started
@@ -321,8 +327,16 @@ func (r *Verifier) openStore(ctx context.Context, name string) (inventory.Store,
 	return s, nil
 }
 
-// engineFor builds the engine of a pair, opening its stores.
-func (r *Verifier) engineFor(ctx context.Context, now time.Time, pair config.Pair, res *resolver) (*parity.Engine, []inventory.Store, inventory.Store, error) {
+// newResolver returns a resolver whose content reads share the process's
+// bound on bytes in flight.
+func (r *Verifier) newResolver() *resolver {
+	return &resolver{stores: map[string]inventory.Store{}, reading: r.reading, limit: r.cfg.Run.ReadBytesInFlight}
+}
+
+// engineFor builds the engine of a pair, opening its stores: it resolves
+// keys through res, concurrency requests at a time, taking content reads
+// from b.
+func (r *Verifier) engineFor(ctx context.Context, now time.Time, pair config.Pair, res *resolver, b parity.Budget, concurrency int) (*parity.Engine, []inventory.Store, inventory.Store, error) {
 	p := parity.Pair{Name: pair.Name}
 	var legacy []inventory.Store
 	for _, name := range pair.Legacy {
@@ -346,8 +360,10 @@ func (r *Verifier) engineFor(ctx context.Context, now time.Time, pair config.Pai
 			AcceptAssertedChecksums: r.cfg.Policy.AcceptAssertedChecksums,
 			DeepVerify:              r.cfg.Policy.DeepVerifyBudget > 0,
 		},
-		Now:      now,
-		Resolver: res,
+		Now:         now,
+		Resolver:    res,
+		Budget:      b,
+		Concurrency: concurrency,
 	})
 	return e, legacy, target, err
 }

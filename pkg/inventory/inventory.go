@@ -257,3 +257,14 @@ type PrefixLister interface {
 	// including the first delimiter, sorted in byte order.
 	Prefixes(ctx context.Context, delimiter string) ([]string, error)
 }
+
+// KeySampler is implemented by stores that can list just the keys after a
+// point, with one listing request each. Planners sample a store's key
+// space with it to cut it into shards of even sizes, never listing it
+// whole.
+type KeySampler interface {
+	// SampleKeys returns up to n logical keys greater than after, in byte
+	// order, from one listing request, and whether more keys follow them.
+	// It may return fewer than n keys while more follow.
+	SampleKeys(ctx context.Context, after string, n int) (keys []string, more bool, err error)
+}

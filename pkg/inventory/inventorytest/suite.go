@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/parityproof/parityproof/pkg/inventory"
 )
@@ -72,6 +73,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("HeadAndOpen", func(t *testing.T) { testHeadAndOpen(t, h) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, h) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelled(t, h) })
+	t.Run("SampleKeys", func(t *testing.T) { testSampleKeys(t, h) })
 }
 
 func fixtures(keys []string) []Object {
@@ -184,6 +186,67 @@ func testResumeAfter(t *testing.T, h Harness) {
 	want := []string{"k/0003\u0001", "k/0003/child", "k/0004", "k/0005"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("listing after k/0003 (-want +got):\n%s", diff)
+	}
+}
+
+// testSampleKeys checks a store that samples its keys ([inventory.KeySampler]):
+// each call gives the keys after a point, in byte order, from the store's
+// prefix only.
+func testSampleKeys(t *testing.T, h Harness) {
+	objs := fixtures(SpecialKeys)
+	s := h.NewStore(t, objs, 1000)
+	ks, ok := s.(inventory.KeySampler)
+	if !ok {
+		t.Skipf("%s does not sample keys", s.Name())
+	}
+	ctx := context.Background()
+	all := sortedKeys(objs)
+
+	// Walked three at a time, after the last key each time, the samples
+	// are the whole listing.
+	var walked []string
+	after := ""
+	for range len(all) + 1 {
+		keys, more, err := ks.SampleKeys(ctx, after, 3)
+		if err != nil {
+			t.Fatalf("SampleKeys after %q: %v", after, err)
+		}
+		if len(keys) > 3 {
+			t.Fatalf("SampleKeys after %q asked for 3 keys gave %d", after, len(keys))
+		}
+		walked = append(walked, keys...)
+		if !more {
+			break
+		}
+		if len(keys) == 0 {
+			t.Fatalf("SampleKeys after %q gave no key but says more follow", after)
+		}
+		after = keys[len(keys)-1]
+	}
+	if diff := cmp.Diff(all, walked); diff != "" {
+		t.Errorf("keys sampled three at a time (-want +got):\n%s", diff)
+	}
+
+	// After a point that is no key, and after the last key.
+	for _, tc := range []struct {
+		after string
+		n     int
+		want  []string
+		more  bool
+	}{
+		{"dash", 2, []string{"dash-", "dash."}, true},
+		{"unicode/cafe", 1, []string{"unicode/cafe\u0301"}, true},
+		{"z-lower", 5, nil, false},
+		{"\u007f", 5, nil, false},
+		{"unicode/日本語/ファイル.bin", 10, []string{"z-lower"}, false},
+	} {
+		keys, more, err := ks.SampleKeys(ctx, tc.after, tc.n)
+		if err != nil {
+			t.Fatalf("SampleKeys after %q: %v", tc.after, err)
+		}
+		if diff := cmp.Diff(tc.want, keys, cmpopts.EquateEmpty()); diff != "" || more != tc.more {
+			t.Errorf("SampleKeys after %q, %d: more %v (want %v), keys (-want +got):\n%s", tc.after, tc.n, more, tc.more, diff)
+		}
 	}
 }
 

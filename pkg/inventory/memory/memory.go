@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parityproof/parityproof/pkg/inventory"
@@ -41,6 +42,8 @@ type Store struct {
 
 	mu      sync.Mutex
 	objects map[string]Object
+	sorted  []string // the keys in byte order, nil when they changed since
+	samples atomic.Int64
 }
 
 // Option configures a Store.
@@ -75,6 +78,9 @@ func New(name string, opts ...Option) *Store {
 func (s *Store) Set(obj Object) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.objects[obj.Listed.Key]; !ok {
+		s.sorted = nil
+	}
 	s.objects[obj.Listed.Key] = obj
 }
 
@@ -102,6 +108,9 @@ func (s *Store) Delete(key string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.objects[key]
 	delete(s.objects, key)
+	if ok {
+		s.sorted = nil
+	}
 	return ok
 }
 
@@ -240,3 +249,34 @@ func (s *Store) Prefixes(ctx context.Context, delimiter string) ([]string, error
 	slices.Sort(out)
 	return out, nil
 }
+
+var _ inventory.KeySampler = (*Store)(nil)
+
+// SampleKeys implements [inventory.KeySampler]. Each call counts as one
+// listing request in [Store.Samples].
+func (s *Store) SampleKeys(ctx context.Context, after string, n int) ([]string, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	s.samples.Add(1)
+	s.mu.Lock()
+	if s.sorted == nil {
+		s.sorted = make([]string, 0, len(s.objects))
+		for k := range s.objects {
+			s.sorted = append(s.sorted, k)
+		}
+		slices.Sort(s.sorted)
+	}
+	keys := s.sorted
+	s.mu.Unlock()
+	i := sort.SearchStrings(keys, after)
+	if i < len(keys) && keys[i] == after {
+		i++
+	}
+	j := min(len(keys), i+max(1, n))
+	return slices.Clone(keys[i:j]), j < len(keys), nil
+}
+
+// Samples returns the number of SampleKeys calls so far, for tests that
+// bound a planner's listing requests.
+func (s *Store) Samples() int64 { return s.samples.Load() }

@@ -92,6 +92,25 @@ func (l *listing) NextPage() ([]inventory.Fingerprint, error) {
 	if err := l.ctx.Err(); err != nil {
 		return nil, l.fail(err)
 	}
+	// No unfinished upload left to merge (the usual case): the objects'
+	// page is the page, without a copy.
+	u, err := l.uploads.peek()
+	if err != nil {
+		return nil, l.fail(err)
+	}
+	if u == nil {
+		o, err := l.objects.peek()
+		if err != nil {
+			return nil, l.fail(err)
+		}
+		if o == nil {
+			l.err = io.EOF
+			return nil, io.EOF
+		}
+		page := l.objects.buf
+		l.objects.buf = nil
+		return page, nil
+	}
 	out := make([]inventory.Fingerprint, 0, l.pageSize)
 	for len(out) < l.pageSize {
 		o, err := l.objects.peek()

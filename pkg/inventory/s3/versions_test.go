@@ -120,3 +120,22 @@ func TestVersionedListing(t *testing.T) {
 		})
 	}
 }
+
+// In a versioned bucket, keys held only by noncurrent versions or a delete
+// marker are sampled too, each once.
+func TestVersionedSampleKeys(t *testing.T) {
+	b := newBucket(t, true)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		b.put(k, []byte("one"))
+		b.put(k, []byte("two"))
+	}
+	b.del("b")
+	s := b.store("", 1000)
+	keys, more, err := s.SampleKeys(context.Background(), "a", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"b", "c", "d"}, keys); diff != "" || more {
+		t.Errorf("sampled after a: more %v, keys (-want +got):\n%s", more, diff)
+	}
+}
