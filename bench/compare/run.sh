@@ -12,7 +12,7 @@
 # missing from the target, one changed copy and one extra key.
 #
 # For each workload and size: a fresh versitygw v1.8.0 (posix backend in a
-# temporary folder, SigV4 signatures checked) on loopback, seeded with a
+# temporary folder, SigV4 signatures checked, connections kept alive) on loopback, seeded with a
 # legacy and a target bucket; then for each delay, bench/compare/latencyproxy
 # in front of it, and bench/compare/runner timing the tools through the
 # proxy in interleaved rounds. Results go to OUT/results.jsonl and the
@@ -127,7 +127,10 @@ start_gw() { # start_gw DIR: a fresh versitygw over DIR; sets gw_pid and direct
 	mkdir -p "$1/root" "$1/meta"
 	local port
 	port=$(free_port)
-	"$versitygw" --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" --port "127.0.0.1:$port" --quiet \
+	# --keep-alive: S3 keeps a connection for the next request; versitygw
+	# v1.8.0 closes it after every answer unless told, which made each HEAD
+	# a new TCP connection for the server, the proxy and the tool.
+	"$versitygw" --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" --port "127.0.0.1:$port" --quiet --keep-alive \
 		posix --sidecar "$1/meta" "$1/root" >"$1/gw.log" 2>&1 &
 	gw_pid=$!
 	direct=http://127.0.0.1:$port
