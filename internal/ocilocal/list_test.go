@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -159,5 +160,42 @@ func TestListObjectsFields(t *testing.T) {
 	_, err = e.Client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{NamespaceName: e.ns, BucketName: common.String("b"), Limit: common.Int(1001)})
 	if diff := cmp.Diff(statusCode{400, "InvalidParameter"}, statusOf(t, err)); diff != "" {
 		t.Errorf("listing with limit 1001 (-want +got):\n%s", diff)
+	}
+}
+
+// Listings served at once, after a write emptied the bucket's cache of
+// sorted names, each see every name. Under -race this checks the cache's
+// rebuild by readers that hold only the state's read lock (the concurrent
+// first-run sampling found them racing).
+func TestConcurrentListingsAfterAWrite(t *testing.T) {
+	e := start(t, ocilocal.Options{})
+	e.CreateBucket(t, "b", false)
+	var names []string
+	for i := range 50 {
+		names = append(names, fmt.Sprintf("k%02d", i))
+		e.Put(t, "b", names[i], []byte("v"))
+	}
+	for round := range 3 {
+		names = append(names, fmt.Sprintf("k%02d", 50+round))
+		e.Put(t, "b", names[len(names)-1], []byte("v")) // a new name empties the cache
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				resp, err := e.Client.ListObjects(context.Background(), objectstorage.ListObjectsRequest{
+					NamespaceName: e.ns, BucketName: common.String("b"), Limit: common.Int(1000)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var got []string
+				for _, o := range resp.Objects {
+					got = append(got, *o.Name)
+				}
+				if diff := cmp.Diff(names, got); diff != "" {
+					t.Errorf("round %d: names (-want +got):\n%s", round, diff)
+				}
+			})
+		}
+		wg.Wait()
 	}
 }

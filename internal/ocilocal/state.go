@@ -130,12 +130,17 @@ type bucket struct {
 	// newest, current unless it is a delete marker.
 	objects map[string][]*version
 	// names is objects' keys in byte order, nil when it must be rebuilt.
+	// Writers clear it under the state's write lock; listings, which hold
+	// only its read lock, rebuild it under namesMu.
 	names   []string
+	namesMu sync.Mutex
 	uploads map[string]*upload
 }
 
 // sortedNames returns the bucket's object names in byte order.
 func (b *bucket) sortedNames() []string {
+	b.namesMu.Lock()
+	defer b.namesMu.Unlock()
 	if b.names == nil {
 		b.names = make([]string, 0, len(b.objects))
 		for n := range b.objects {
