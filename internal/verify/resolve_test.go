@@ -67,6 +67,18 @@ func spent(t *testing.T, st storage.Store, rec *state.Record) int64 {
 	return n
 }
 
+// serialRun runs w to its end resolving one key at a time with the deep
+// read budget given, the reference the concurrent runs are held to.
+func serialRun(t *testing.T, w *world, budget string) (storage.Store, *Result) {
+	t.Helper()
+	dir, _ := storage.NewDir(t.TempDir())
+	res, err := newRunner(t, resolvingConfig(t, budget, 1), w, dir, day1).Run(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, res
+}
+
 // Resolving keys concurrently writes the serial path's ledger, with the
 // budget spent on the same keys, whatever the number of requests in
 // flight; and a run so resolved and stopped after any number of writes
@@ -77,11 +89,7 @@ func TestConcurrentRunWritesTheSerialLedger(t *testing.T) {
 	// Each key's two copies are about 56 bytes: the budget proves about
 	// 30 of the 60 keys.
 	const budget = "1700"
-	refDir, _ := storage.NewDir(t.TempDir())
-	want, err := newRunner(t, resolvingConfig(t, budget, 1), w, refDir, day1).Run(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	refDir, want := serialRun(t, w, budget)
 	wantVerdicts := verdicts(t, refDir, want)
 	count := map[ledger.Verdict]int{}
 	for _, v := range wantVerdicts {
@@ -179,11 +187,7 @@ func TestShardCancelledMidResolutionResumes(t *testing.T) {
 	ctx := context.Background()
 	w := newResolvingWorld(60)
 	const budget = "1700"
-	refDir, _ := storage.NewDir(t.TempDir())
-	want, err := newRunner(t, resolvingConfig(t, budget, 1), w, refDir, day1).Run(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	refDir, want := serialRun(t, w, budget)
 	wantSpent := spent(t, refDir, want.Record)
 	for _, stallAt := range []int64{1, 9, 40, 70} {
 		t.Run(fmt.Sprintf("cancelled at request %d", stallAt), func(t *testing.T) {
