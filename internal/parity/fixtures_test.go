@@ -178,17 +178,7 @@ func (s *sliceStream) NextPage() ([]ledger.Entry, error) {
 // roundTrip writes entries through the ledger codec and reads them back,
 // so that the next run reads what a real ledger file would hold.
 func roundTrip(t interface{ Fatalf(string, ...any) }, entries []ledger.Entry) []ledger.Entry {
-	var buf bytes.Buffer
-	w := ledger.NewWriter(&buf)
-	for i := range entries {
-		if err := w.Write(&entries[i]); err != nil {
-			t.Fatalf("writing ledger: %v", err)
-		}
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatalf("closing ledger: %v", err)
-	}
-	r, err := ledger.NewReader(&buf, "roundtrip")
+	r, err := ledger.NewReader(bytes.NewReader(encodeLedger(t, entries)), "roundtrip")
 	if err != nil {
 		t.Fatalf("reading ledger: %v", err)
 	}
