@@ -34,8 +34,8 @@ import (
 // next folder); a scan samples the start of every character at the first
 // depth where keys differ. Then rounds of samples go where the most keys
 // are estimated to be unseen — first skip samples where a folder may go on
-// past a sample — until no gap between samples could hold more than a
-// quarter of a shard, or the calls are spent. Cuts fall on sampled keys,
+// past a sample — until no gap between samples could hold more than half
+// a shard, or the calls are spent. Cuts fall on sampled keys,
 // and at interpolated positions between samples.
 //
 // Even layouts — one flat prefix of counters, folders of about even
@@ -416,7 +416,7 @@ func (s *sampler) total(sp []span) float64 {
 // it is in, and the folders around it, end (a folder holding most of the
 // keys looks, in its first keys, like any other). Then samples spread over
 // the gaps that may hold the most keys, in proportion. It stops when no gap
-// is uncertain and none may hold a quarter of a shard.
+// is uncertain and none may hold half a shard.
 func (s *sampler) refine(target float64) []sampleReq {
 	sp := s.spans()
 	gs := s.gaps(sp)
@@ -456,12 +456,12 @@ func (s *sampler) refine(target float64) []sampleReq {
 	}
 	var sum float64
 	for _, g := range gs {
-		if g.estimate > target/4 {
+		if g.estimate > target {
 			sum += g.estimate
 		}
 	}
 	for _, g := range gs {
-		if len(reqs) >= n || g.estimate <= target/4 {
+		if len(reqs) >= n || g.estimate <= target/2 {
 			break
 		}
 		k := max(1, int(math.Round(float64(n-len(reqs))*g.estimate/sum)))
