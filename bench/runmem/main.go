@@ -39,7 +39,12 @@ func main() {
 	objects := flag.Int("objects", 100_000, "the number of objects")
 	workers := flag.Int("workers", 2, "shards verified at once")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this `file`")
+	memprofile := flag.String("memprofile", "", "write to this `file` the heap profile taken when the live heap was largest")
 	flag.Parse()
+	if *memprofile != "" {
+		stop := profilePeakHeap(*memprofile)
+		defer stop()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -215,4 +220,41 @@ func heapNow() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// profilePeakHeap samples the live heap (as of the last collection) every
+// 20 ms and, each time it is the largest yet, writes the heap profile to
+// file: what the run held when it held most. stop ends the sampling.
+func profilePeakHeap(file string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > peak {
+				peak = live
+				f, err := os.Create(file)
+				if err != nil {
+					log.Fatal(err)
+				}
+				if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+					log.Fatal(err)
+				}
+				if err := f.Close(); err != nil {
+					log.Fatal(err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
