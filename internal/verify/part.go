@@ -20,7 +20,10 @@ type partRecord struct {
 	// entries of the shard.
 	splitEvery int64
 
-	exc      bytes.Buffer
+	exc bytes.Buffer
+	// excW is made at the part's first exception: most parts of a
+	// healthy migration have none, and each writer holds a compressor of
+	// about a megabyte while its part is written.
 	excW     *ledger.Writer
 	excN     int64
 	excFile  *ledger.ManifestFile
@@ -31,7 +34,7 @@ type partRecord struct {
 // start begins the record of the next part.
 func (x *partRecord) start() {
 	x.exc.Reset()
-	x.excW = ledger.NewWriter(&x.exc)
+	x.excW = nil
 	x.excN = 0
 	x.excFile = nil
 	x.evidence = map[ledger.Evidence]int64{}
@@ -45,6 +48,9 @@ func (x *partRecord) add(e *ledger.Entry, n int64) error {
 		x.splits = append(x.splits, e.Key)
 	}
 	if e.Verdict.IsException() {
+		if x.excW == nil {
+			x.excW = ledger.NewWriter(&x.exc)
+		}
 		x.excN++
 		return x.excW.Write(e)
 	}
@@ -54,8 +60,12 @@ func (x *partRecord) add(e *ledger.Entry, n int64) error {
 // write writes the part's exceptions, if it has any, at
 // state.ExceptionPartPath beside its ledger part number n.
 func (x *partRecord) write(ctx context.Context, st *state.State, runID, pair, shard string, n int) error {
+	if x.excW == nil {
+		return nil // no exception
+	}
 	d, err := x.excW.Close()
-	if err != nil || x.excN == 0 {
+	x.excW = nil
+	if err != nil {
 		return err
 	}
 	path := state.ExceptionPartPath(pair, shard, n)
