@@ -346,3 +346,90 @@ func TestFirstRunPlanIsLogged(t *testing.T) {
 		t.Errorf("the log says %+v (%d calls made); log:\n%s", line, stores["legacy-us"].Samples(), logged.String())
 	}
 }
+
+// Skip samples answered from an earlier sample (sampleNested) say what the
+// store would have: the same keys, as far as the earlier sample saw, and
+// no end of the key space where the store has more keys. And they spare
+// most of the calls on regular layouts.
+func TestNestedSkipsAnswerAsTheStoreWould(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		layout   string
+		maxCalls int // skip samples made, of about 25 asked
+	}{
+		{"one flat prefix", 10},
+		{"100 folders", 14},
+		{"hash names", 6},
+	} {
+		t.Run(tc.layout, func(t *testing.T) {
+			st := memory.New("legacy-us")
+			for _, k := range layouts[tc.layout](100_000) {
+				st.Set(memory.Object{Listed: inventory.Fingerprint{Key: k}})
+			}
+			s := &sampler{name: "legacy-us", ks: st, page: 1000, maxCalls: planCalls, skipped: map[string]bool{}}
+			if err := s.sample(ctx, []sampleReq{{after: "", n: s.skipKeys()}}); err != nil {
+				t.Fatal(err)
+			}
+			reqs := s.skips()
+			before := s.calls
+			if err := s.sampleNested(ctx, reqs); err != nil {
+				t.Fatal(err)
+			}
+			if made := s.calls - before; made > tc.maxCalls || made >= len(reqs) {
+				t.Errorf("%d skip samples made of %d asked, want at most %d", made, len(reqs), tc.maxCalls)
+			}
+			got := map[string]probe{}
+			for _, p := range s.probes[1:] {
+				got[p.after] = p
+			}
+			if len(got) != len(reqs) {
+				t.Fatalf("%d skip samples answered, want %d", len(got), len(reqs))
+			}
+			for _, q := range reqs {
+				p := got[q.after]
+				keys, more, err := st.SampleKeys(ctx, q.after, q.n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := keys[:len(p.keys)] // as far as the earlier sample saw
+				if diff := cmp.Diff(want, p.keys); diff != "" {
+					t.Errorf("after %q (-store +answered):\n%s", q.after, diff)
+				}
+				if !p.more && (more || len(keys) > len(p.keys)) {
+					t.Errorf("after %q: answered as the end of the keys, the store has more", q.after)
+				}
+			}
+		})
+	}
+}
+
+// answered takes the answer from the sample whose keys reach past the
+// request's point, and none from a sample that stopped before it.
+func TestAnsweredFromAnEarlierSample(t *testing.T) {
+	made := []probe{
+		{after: "a/", keys: []string{"a/1", "a/2", "b/1"}, more: true},
+		{after: "c", keys: []string{"c/1", "c/2"}, more: false},
+	}
+	for _, tc := range []struct {
+		after string
+		want  probe
+		ok    bool
+	}{
+		{after: "a/1", want: probe{after: "a/1", keys: []string{"a/2", "b/1"}, more: true}, ok: true},
+		{after: "a0", want: probe{after: "a0", keys: []string{"b/1"}, more: true}, ok: true},
+		{after: "b/1", ok: false}, // the sample saw nothing past b/1, and there is more
+		{after: "b0", ok: false},  // between the two samples
+		{after: "c/1", want: probe{after: "c/1", keys: []string{"c/2"}, more: false}, ok: true},
+		{after: "d", want: probe{after: "d", keys: []string{}, more: false}, ok: true},
+		{after: "", ok: false},
+	} {
+		got, ok := answered(made, sampleReq{after: tc.after, n: 100})
+		if ok != tc.ok {
+			t.Errorf("after %q: answered %v, want %v", tc.after, ok, tc.ok)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(probe{})); ok && diff != "" {
+			t.Errorf("after %q (-want +got):\n%s", tc.after, diff)
+		}
+	}
+}
