@@ -537,27 +537,19 @@ func (s *sampler) refine(target float64) []sampleReq {
 			ask(at, g.lo, g.hi)
 		}
 	}
-	// Gaps that could hold more than a shard share the round's samples in
-	// proportion; one that could hold between half a shard and a shard
-	// gets one, which halves it. (Stopping at a quarter of a shard, with
-	// every gap sampled in proportion, cut 100,000 keys within 3% but with
-	// 76 calls against 32 on one flat prefix, 69 against 31 on hash names;
-	// each call costs some stores as much as a page of the listing.)
-	var sum float64
-	for _, g := range gs {
-		if g.estimate > target {
-			sum += g.estimate
-		}
-	}
+	// Each gap that could hold more than half a shard gets as many samples
+	// as would cut it into stretches of half a shard at most (one for a
+	// gap of up to a shard), the biggest gaps first, as far as the round
+	// goes. (Stopping at a quarter of a shard, with the round shared in
+	// proportion, cut 100,000 keys within 3% but with 76 calls against 32
+	// on one flat prefix, 69 against 31 on hash names; each call costs
+	// some stores as much as a page of the listing.)
 	for _, g := range gs {
 		if len(reqs) >= n || g.estimate <= target/2 {
 			break
 		}
-		k := 1
-		if g.estimate > target {
-			k = max(1, int(math.Round(float64(n-len(reqs))*g.estimate/sum)))
-		}
-		k = min(k, n-len(reqs))
+		k := int(math.Ceil(g.estimate/(target/2))) - 1
+		k = max(1, min(k, n-len(reqs)))
 		for j := 1; j <= k; j++ {
 			ask(s.alpha.between(g.lo, g.hi, float64(j)/float64(k+1)), g.lo, g.hi)
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -431,5 +432,70 @@ func TestAnsweredFromAnEarlierSample(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(probe{})); ok && diff != "" {
 			t.Errorf("after %q (-want +got):\n%s", tc.after, diff)
 		}
+	}
+}
+
+// When no gap could hold a whole shard, refine asks one sample in each gap
+// that could hold more than half of one, and none elsewhere; a gap that
+// could hold more than a shard gets its share of the round.
+func TestRefineSamplesEachGapPastHalfAShard(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New("legacy-us")
+	for _, k := range layouts["one flat prefix"](100_000) {
+		st.Set(memory.Object{Listed: inventory.Fingerprint{Key: k}})
+	}
+	s := &sampler{name: "legacy-us", ks: st, page: 1000, maxCalls: planCalls, skipped: map[string]bool{}}
+	if err := s.sample(ctx, []sampleReq{{after: "", n: s.skipKeys()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.sampleNested(ctx, s.skips()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.sample(ctx, s.scan()); err != nil {
+		t.Fatal(err)
+	}
+	var certain []gap
+	for _, g := range s.gaps(s.spans()) {
+		if !g.uncertain && g.estimate > 0 {
+			certain = append(certain, g)
+		}
+	}
+	if len(certain) < 3 {
+		t.Fatalf("%d gaps after the skips and the scan, want a few", len(certain))
+	}
+	sort.Slice(certain, func(i, j int) bool { return certain[i].estimate > certain[j].estimate })
+	// within counts the requests in g.
+	within := func(reqs []sampleReq, g gap) int {
+		n := 0
+		for _, q := range reqs {
+			if q.after > g.lo && (g.hi == "" || q.after < g.hi) {
+				n++
+			}
+		}
+		return n
+	}
+
+	// A shard as big as the biggest gap: every gap past half of it gets one
+	// sample.
+	target := certain[0].estimate
+	reqs := s.refine(target)
+	want := 0
+	for _, g := range certain {
+		if g.estimate > target/2 {
+			want++
+			if n := within(reqs, g); n != 1 {
+				t.Errorf("gap (%q, %q] of about %.0f keys, shard %.0f: %d samples, want 1", g.lo, g.hi, g.estimate, target, n)
+			}
+		} else if n := within(reqs, g); n != 0 {
+			t.Errorf("gap (%q, %q] of about %.0f keys, shard %.0f: %d samples, want none", g.lo, g.hi, g.estimate, target, n)
+		}
+	}
+	if len(reqs) != min(want, planRound) {
+		t.Errorf("%d samples, want %d", len(reqs), min(want, planRound))
+	}
+
+	// A shard a quarter of the biggest gap: that gap gets more than one.
+	if n := within(s.refine(certain[0].estimate/4), certain[0]); n < 2 {
+		t.Errorf("a gap of four shards got %d samples, want several", n)
 	}
 }
