@@ -276,3 +276,27 @@ func plural64(n int64, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// inventoryCopyProven reports whether the copy legacy store i no longer
+// holds, which its inventory listed, is proven equal to the target: by the
+// inventory's fingerprint when this run read it, else by prev's proof if
+// the target still matches it. If not, it says why.
+func (e *Engine) inventoryCopyProven(s *keyState, i int, prev *ledger.Entry, recreated bool) (string, bool) {
+	name := e.pair.Legacy[i].Name
+	if j := s.baselineOf(i); j >= 0 && baselineHolds(s.baseline[j]) {
+		c := compareCopies(s.baseline[j], s.target, false)
+		if c.result == ledger.ResultEqual && !c.asserted && !c.maybe {
+			return "", true
+		}
+		if c.result == ledger.ResultDiffer && !c.maybe {
+			return fmt.Sprintf("%s lists %s, %s has %s: %s's copy was deleted before parity was proven",
+				s.inventoryName(j), c.legacy, e.pair.Target.Name, c.target, name), false
+		}
+		return fmt.Sprintf("%s lists nothing that proves its copy equal to %s's: %s's copy was deleted before parity was proven",
+			s.inventoryName(j), e.pair.Target.Name, name), false
+	}
+	if prev != nil && prev.ProvenAt != nil && !recreated && e.matchProof(prev.ProvenAt, s.target).result == ledger.ResultEqual {
+		return "", true
+	}
+	return fmt.Sprintf("parity of the copy %s no longer holds was never proven", name), false
+}

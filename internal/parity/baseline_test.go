@@ -269,6 +269,32 @@ func TestBaselineVerdicts(t *testing.T) {
 				Baseline: []ledger.BaselineRef{ref("legacy-sg", plain)}},
 		},
 		{
+			name: "one store still holds it, the other's inventory listed other content: that copy left unproven",
+			us:   fp("", size, etag(content)), target: target, invSG: inv(other, inventory.EncryptionNone),
+			want: baselineJudged{Verdict: ledger.DeletionIncomplete, Evidence: ledger.EvidenceMD5, HeldBy: both,
+				Detail: "deletion has begun but a copy remains: legacy-sg no longer holds it (its S3 Inventory of 2024-01-02T03:04:00Z listed it); " +
+					sgInv + " lists md5:" + md5hex(other) + ", oci-us has md5:" + md5hex(content) + ": legacy-sg's copy was deleted before parity was proven",
+				Baseline: []ledger.BaselineRef{ref("legacy-sg", inv(other, inventory.EncryptionNone))}},
+		},
+		{
+			name: "one store still holds it, the other's inventory cannot be compared: that copy left unproven",
+			us:   fp("", size, etag(content)), target: target, invSG: kmsRow,
+			want: baselineJudged{Verdict: ledger.DeletionIncomplete, Evidence: ledger.EvidenceMD5, HeldBy: both,
+				Detail: "deletion has begun but a copy remains: legacy-sg no longer holds it (its S3 Inventory of 2024-01-02T03:04:00Z listed it); " +
+					sgInv + " lists nothing that proves its copy equal to oci-us's: legacy-sg's copy was deleted before parity was proven",
+				Baseline: []ledger.BaselineRef{ref("legacy-sg", kmsRow)}},
+		},
+		{
+			name: "a later run does not prove a copy an earlier run left unproven",
+			us:   fp("", size, etag(content)), target: target,
+			prev: &ledger.Entry{Verdict: ledger.DeletionIncomplete, Evidence: ledger.EvidenceMD5, HeldBy: both,
+				Stores:   []ledger.StoreFingerprint{{Store: "legacy-us", Role: ledger.Legacy, Fingerprint: *fp("", size, etag(content))}},
+				Baseline: []ledger.BaselineRef{ref("legacy-sg", inv(other, inventory.EncryptionNone))}},
+			want: baselineJudged{Verdict: ledger.DeletionIncomplete, Evidence: ledger.EvidenceMD5, HeldBy: both,
+				Detail:   "deletion has begun but a copy remains: legacy-sg no longer holds it (its S3 Inventory of 2024-01-02T03:04:00Z listed it); parity of the copy legacy-sg no longer holds was never proven",
+				Baseline: []ledger.BaselineRef{ref("legacy-sg", inv(other, inventory.EncryptionNone))}},
+		},
+		{
 			name: "a later run keeps the baseline while the store stays without the key",
 			us:   fp("", size, etag(content)), target: target,
 			prev: &ledger.Entry{Verdict: ledger.DeletionIncomplete, Evidence: ledger.EvidenceMD5, HeldBy: both, ProvenAt: proofOf(earlier, ledger.EvidenceMD5, target),

@@ -69,6 +69,7 @@ func (e *Engine) judge(s *keyState) decision {
 	}
 	var begun []string
 	var kept []ledger.BaselineRef
+	var goneByInventory []int // legacy stores whose copy only an inventory describes
 	for i := 0; i < nL; i++ {
 		f := s.legacy[i]
 		name := e.pair.Legacy[i].Name
@@ -81,6 +82,7 @@ func (e *Engine) judge(s *keyState) decision {
 			if r, ok := refOf(refs, name); ok {
 				begun = append(begun, fmt.Sprintf("%s no longer holds it (its S3 Inventory of %s listed it)", name, stamp(r.Date)))
 				kept = append(kept, r)
+				goneByInventory = append(goneByInventory, i)
 			} else {
 				begun = append(begun, name+" no longer holds it")
 			}
@@ -134,6 +136,20 @@ func (e *Engine) judge(s *keyState) decision {
 	if s.failure != "" && verdict == ledger.Unproven {
 		verdict = ledger.Error
 		details = append(details, s.failure)
+	}
+
+	// A copy a store no longer holds, known from its inventory only, is
+	// part of the proof only when it was proven equal to the target: by
+	// that inventory's fingerprint, in the run that read it, or by an
+	// earlier proof the target still matches. Otherwise the copy left
+	// before parity was proven, and no later run can prove it.
+	if allEqual {
+		for _, i := range goneByInventory {
+			if why, ok := e.inventoryCopyProven(s, i, prev, recreated); !ok {
+				allEqual = false
+				details = append(details, why)
+			}
+		}
 	}
 
 	// Carry or renew the proof.

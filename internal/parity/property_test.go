@@ -290,6 +290,9 @@ type oracleEntry struct {
 	heldBy   map[string]bool
 	deleted  bool
 	provenAt int // run index of the proof
+	// invGone are the stores whose copy only the inventory describes: it
+	// listed the key, and they have not held it since.
+	invGone map[string]bool
 }
 
 // oracle judges a key from the ground truth by DESIGN.md's rules, written
@@ -382,6 +385,19 @@ func oracle(w *world, key string, prev *oracleEntry, deep bool, run int, base *i
 	for _, st := range inventoried {
 		heldBy[st] = true // it held the key when the inventory was taken
 	}
+	invGone := map[string]bool{}
+	for _, st := range inventoried {
+		if !holds[st] {
+			invGone[st] = true
+		}
+	}
+	if prev != nil && !recreated {
+		for st := range prev.invGone {
+			if !holds[st] {
+				invGone[st] = true
+			}
+		}
+	}
 	begun := false
 	for _, s := range []string{"legacy-us", "legacy-sg"} {
 		if (heldBy[s] || holds[s]) && !current[s] {
@@ -391,7 +407,7 @@ func oracle(w *world, key string, prev *oracleEntry, deep bool, run int, base *i
 			heldBy[s] = true
 		}
 	}
-	e := oracleEntry{heldBy: heldBy}
+	e := oracleEntry{heldBy: heldBy, invGone: invGone}
 	switch {
 	case len(copies) == 0:
 		e.verdict = ledger.DeletionIncomplete
@@ -453,7 +469,22 @@ func oracle(w *world, key string, prev *oracleEntry, deep bool, run int, base *i
 	if begun && worst == ledger.Verified {
 		e.verdict = ledger.DeletionIncomplete
 	}
-	if worst == ledger.Verified {
+	// A copy gone since the inventory is proven in the first run by the
+	// inventory's ETag — a plain one, or a multipart one when the target
+	// was read in parts for a current copy — or later by a proof of a
+	// target unchanged since.
+	invProven := true
+	for st := range invGone {
+		if prev == nil {
+			o := base.content[st][key]
+			if o.multipart && !targetReadInParts || o.kms || o.content != t.content {
+				invProven = false
+			}
+		} else if !prev.proven || prev.provenT != t.content {
+			invProven = false
+		}
+	}
+	if worst == ledger.Verified && invProven {
 		e.proven, e.provenT, e.provenAt = true, t.content, run
 		e.provenL = map[string]string{}
 		if prev != nil && prev.proven && !recreated && prev.provenT == t.content {
