@@ -25,7 +25,6 @@ type partRecord struct {
 	// healthy migration have none, and each writer holds a compressor of
 	// about a megabyte while its part is written.
 	excW     *ledger.Writer
-	excN     int64
 	excFile  *ledger.ManifestFile
 	evidence map[ledger.Evidence]int64
 	splits   []string
@@ -35,7 +34,6 @@ type partRecord struct {
 func (x *partRecord) start() {
 	x.exc.Reset()
 	x.excW = nil
-	x.excN = 0
 	x.excFile = nil
 	x.evidence = map[ledger.Evidence]int64{}
 	x.splits = x.splits[:0]
@@ -51,7 +49,6 @@ func (x *partRecord) add(e *ledger.Entry, n int64) error {
 		if x.excW == nil {
 			x.excW = ledger.NewWriter(&x.exc)
 		}
-		x.excN++
 		return x.excW.Write(e)
 	}
 	return nil
