@@ -199,17 +199,15 @@ func (s *sampler) sampleNested(ctx context.Context, reqs []sampleReq) error {
 	var made []probe
 	for len(reqs) > 0 && s.calls < s.maxCalls {
 		var ask []sampleReq
-		for _, q := range reqs {
-			if len(ask) == skipBatch {
-				break
-			}
-			if d, ok := answered(made, q); ok {
-				s.learn(d)
+		k := 0
+		for ; k < len(reqs) && len(ask) < skipBatch; k++ {
+			if d, ok := answered(made, reqs[k]); ok {
+				s.probes = append(s.probes, d) // its keys are known
 				continue
 			}
-			ask = append(ask, q)
+			ask = append(ask, reqs[k])
 		}
-		reqs = reqs[min(len(reqs), indexAfter(reqs, ask)):]
+		reqs = reqs[k:]
 		if len(ask) == 0 {
 			break
 		}
@@ -220,16 +218,6 @@ func (s *sampler) sampleNested(ctx context.Context, reqs []sampleReq) error {
 		made = append(made, s.probes[n:]...)
 	}
 	return nil
-}
-
-// indexAfter is the index in reqs just past the last of ask (a prefix of
-// reqs in order, some of it answered without a call).
-func indexAfter(reqs, ask []sampleReq) int {
-	if len(ask) == 0 {
-		return len(reqs)
-	}
-	last := ask[len(ask)-1].after
-	return sort.Search(len(reqs), func(i int) bool { return reqs[i].after > last })
 }
 
 // answered returns the answer to q that a sample made holds, if one does.
@@ -254,11 +242,6 @@ func answered(made []probe, q sampleReq) (probe, bool) {
 		return probe{after: q.after, keys: keys, more: more && len(keys) > 0}, true
 	}
 	return probe{}, false
-}
-
-// learn adds a sample answered without a call; its keys are known.
-func (s *sampler) learn(p probe) {
-	s.probes = append(s.probes, p)
 }
 
 // plan samples until the estimate is good enough or the calls are spent,

@@ -383,8 +383,8 @@ func TestNestedSkipsAnswerAsTheStoreWould(t *testing.T) {
 			for _, p := range s.probes[1:] {
 				got[p.after] = p
 			}
-			if len(got) != len(reqs) {
-				t.Fatalf("%d skip samples answered, want %d", len(got), len(reqs))
+			if len(got) != len(reqs) || len(s.probes)-1 != len(reqs) {
+				t.Fatalf("%d skip samples answered (%d distinct), want each of %d once", len(s.probes)-1, len(got), len(reqs))
 			}
 			for _, q := range reqs {
 				p := got[q.after]
