@@ -179,7 +179,7 @@ func (e *Engine) judgeFromBaseline(s *keyState) decision {
 		case c.result == ledger.ResultDiffer:
 			why = append(why, fmt.Sprintf("%s differs: %s lists %s, %s has %s", c.evidence, inv, c.legacy, e.pair.Target.Name, c.target))
 			settled = true
-		case c.result == ledger.ResultEqual && !c.asserted && !c.maybe:
+		case c.provesEqual():
 			proven = append(proven, fmt.Sprintf("%s (%s)", inv, c.evidence))
 			if r := rungIndex(c.evidence); r > worst {
 				worst, evidence = r, c.evidence
@@ -285,7 +285,7 @@ func (e *Engine) inventoryCopyProven(s *keyState, i int, prev *ledger.Entry, rec
 	name := e.pair.Legacy[i].Name
 	if j := s.baselineOf(i); j >= 0 && baselineHolds(s.baseline[j]) {
 		c := compareCopies(s.baseline[j], s.target, false)
-		if c.result == ledger.ResultEqual && !c.asserted && !c.maybe {
+		if c.provesEqual() {
 			return "", true
 		}
 		if c.result == ledger.ResultDiffer && !c.maybe {

@@ -157,6 +157,12 @@ type comparison struct {
 	differAsserted string
 }
 
+// provesEqual reports whether c proves the copies equal on checksums the
+// stores computed: equal, not on metadata alone, not awaiting a HEAD.
+func (c comparison) provesEqual() bool {
+	return c.result == ledger.ResultEqual && !c.asserted && !c.maybe
+}
+
 // compareCopies compares legacy copy l with target t on the evidence ladder:
 // a size difference is always a mismatch; then every pair of checksums of
 // the same algorithm and type is compared; one definite difference is a
