@@ -282,6 +282,8 @@ type gateResolver struct {
 	mu       sync.Mutex
 	inFlight map[string]int // HEADs of a key in flight now
 	most     map[string]int // most HEADs of a key in flight at once
+	all      int            // HEADs in flight now
+	mostAll  int            // most HEADs in flight at once
 }
 
 func newGateResolver() *gateResolver {
@@ -293,10 +295,13 @@ func (g *gateResolver) Head(ctx context.Context, store, key string) (inventory.F
 	g.mu.Lock()
 	g.inFlight[key]++
 	g.most[key] = max(g.most[key], g.inFlight[key])
+	g.all++
+	g.mostAll = max(g.mostAll, g.all)
 	g.mu.Unlock()
 	defer func() {
 		g.mu.Lock()
 		g.inFlight[key]--
+		g.all--
 		g.mu.Unlock()
 	}()
 	g.arrived <- store + "/" + key
@@ -387,6 +392,55 @@ func TestConcurrentHeadsOfOneKeyGoTogether(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"k000 verified", "k001 mismatch", "k002 verified"}, verdicts); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+}
+
+// At most Concurrency requests are in flight at once, and as many as that
+// are: keys waiting for a place get one as soon as a request ends.
+func TestConcurrentRequestsStayWithinConcurrency(t *testing.T) {
+	g := newGateResolver()
+	changed := make([]int, 20)
+	for i := range changed {
+		changed[i] = i
+	}
+	legacy, target, keys := changedKeys(g, 20, changed...)
+	release := make(chan struct{})
+	for _, k := range keys {
+		g.hold[k] = release
+	}
+	e, err := New(Config{Pair: s3Pair(), Now: now, Resolver: g, Concurrency: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var emitted []string
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Verify(ctx, inventory.KeyRange{}, Inputs{Legacy: []inventory.Listing{memory.NewListing(ctx, legacy, 4)}, Target: memory.NewListing(ctx, target, 4)},
+			func(en *ledger.Entry) error { emitted = append(emitted, en.Key); return nil })
+		done <- err
+	}()
+	for range 3 {
+		select {
+		case <-g.arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("fewer than 3 HEADs in flight: requests were not issued concurrently")
+		}
+	}
+	select {
+	case a := <-g.arrived:
+		t.Errorf("a fourth HEAD (%s) arrived while 3 were held", a)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if g.mostAll != 3 {
+		t.Errorf("at most %d HEADs in flight at once, want 3", g.mostAll)
+	}
+	if diff := cmp.Diff(keys, emitted); diff != "" {
+		t.Errorf("emitted (-want +got):\n%s", diff)
 	}
 }
 

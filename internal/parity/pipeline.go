@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/pkg/inventory"
@@ -25,7 +26,10 @@ import (
 // A key's HEADs (of every store it needs headed: the legacy copies and the
 // target together) and its content reads are issued at once, each taking
 // one of Concurrency places, and their answers are applied in store order,
-// as the serial path applies them one after the other.
+// as the serial path applies them one after the other. The requests run on
+// at most Concurrency long-lived goroutines rather than one goroutine each:
+// an SDK request runs deep enough to grow a fresh goroutine's stack twice,
+// and that copying cost about 6% of a HEAD-bound run's CPU.
 //
 // The deep verification budget is reserved in key order. A key that wants
 // to read waits at a gate. It may reserve as the serial path would (a read
@@ -66,7 +70,8 @@ type slot struct {
 type pipeline struct {
 	e       *Engine
 	ctx     context.Context
-	sem     chan struct{} // one place per request in flight
+	jobs    chan func()  // requests for an idle worker
+	workers atomic.Int32 // workers started, at most e.concurrency
 	wg      sync.WaitGroup
 	changed chan struct{} // a key was settled
 
@@ -86,7 +91,7 @@ func (e *Engine) verifyConcurrent(ctx context.Context, r inventory.KeyRange, in 
 	p := &pipeline{
 		e:       e,
 		ctx:     ctx,
-		sem:     make(chan struct{}, e.concurrency),
+		jobs:    make(chan func()),
 		changed: make(chan struct{}, 1),
 		ring:    make([]*slot, window),
 	}
@@ -275,16 +280,40 @@ func (p *pipeline) settle(s *slot, d decision) (decision, error) {
 	return d, nil
 }
 
-func (p *pipeline) acquire() error {
+// submit runs job on a worker: an idle one, a new one while fewer than
+// Concurrency have started, or else the first to come free. Workers stop
+// when the pipeline's context ends; a job not taken by then is not run.
+func (p *pipeline) submit(job func()) error {
 	select {
-	case p.sem <- struct{}{}:
+	case p.jobs <- job:
+		return nil
+	default:
+	}
+	if p.workers.Add(1) <= int32(p.e.concurrency) {
+		p.wg.Add(1)
+		go p.work(job)
+		return nil
+	}
+	p.workers.Add(-1)
+	select {
+	case p.jobs <- job:
 		return nil
 	case <-p.ctx.Done():
 		return p.ctx.Err()
 	}
 }
 
-func (p *pipeline) release() { <-p.sem }
+func (p *pipeline) work(job func()) {
+	defer p.wg.Done()
+	for {
+		job()
+		select {
+		case job = <-p.jobs:
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
 
 // heads asks every store in idx for a HEAD of the key at once, and applies
 // the answers in store order.
@@ -298,16 +327,15 @@ func (p *pipeline) heads(st *keyState, idx []int) error {
 	var err error
 	for j, i := range idx {
 		st.headed[i] = true
-		if err = p.acquire(); err != nil {
-			break
-		}
 		name := p.e.storeName(st, i)
 		wg.Add(1)
-		go func() {
+		if err = p.submit(func() {
 			defer wg.Done()
-			defer p.release()
 			answers[j].fp, answers[j].err = p.e.resolver.Head(p.ctx, name, st.key)
-		}()
+		}); err != nil {
+			wg.Done()
+			break
+		}
 	}
 	wg.Wait()
 	if err != nil {
@@ -332,16 +360,15 @@ func (p *pipeline) reads(st *keyState, todo []readPlan) error {
 	var wg sync.WaitGroup
 	var err error
 	for j, r := range todo {
-		if err = p.acquire(); err != nil {
-			break
-		}
 		req := p.e.readRequest(st, r)
 		wg.Add(1)
-		go func() {
+		if err = p.submit(func() {
 			defer wg.Done()
-			defer p.release()
 			answers[j].sums, answers[j].err = p.e.resolver.Read(p.ctx, req)
-		}()
+		}); err != nil {
+			wg.Done()
+			break
+		}
 	}
 	wg.Wait()
 	if err != nil {
