@@ -304,7 +304,7 @@ func (p *objectPager) fetch(ctx context.Context, prefix string, pos position) ([
 	} else if pos.key != "" {
 		in.StartAfter = aws.String(pos.key)
 	}
-	out, err := p.s.client.ListObjectsV2(ctx, in)
+	out, err := p.s.client.ListObjectsV2(ctx, in, p.s.lists.objectsV2)
 	if err != nil {
 		return nil, position{}, false, p.s.classify(err)
 	}
@@ -343,7 +343,7 @@ func (p *versionPager) fetch(ctx context.Context, prefix string, pos position) (
 	if pos.id != "" {
 		in.VersionIdMarker = aws.String(pos.id)
 	}
-	out, err := p.s.client.ListObjectVersions(ctx, in)
+	out, err := p.s.client.ListObjectVersions(ctx, in, p.s.lists.objectVersions)
 	if err != nil {
 		return nil, position{}, false, p.s.classify(err)
 	}

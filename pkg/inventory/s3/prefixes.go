@@ -41,7 +41,9 @@ func (s *Store) Prefixes(ctx context.Context, delimiter string) ([]string, error
 	if s.versioned {
 		in := &awss3.ListObjectVersionsInput{Bucket: bucket, Prefix: prefix, Delimiter: delim, MaxKeys: maxKeys, EncodingType: types.EncodingTypeUrl}
 		for {
-			resp, err := again(ctx, s, "ListObjectVersions", func() (*awss3.ListObjectVersionsOutput, error) { return s.client.ListObjectVersions(ctx, in) })
+			resp, err := again(ctx, s, "ListObjectVersions", func() (*awss3.ListObjectVersionsOutput, error) {
+				return s.client.ListObjectVersions(ctx, in, s.lists.objectVersions)
+			})
 			if err != nil {
 				return fail(s.classify(err))
 			}
@@ -60,7 +62,7 @@ func (s *Store) Prefixes(ctx context.Context, delimiter string) ([]string, error
 	} else {
 		in := &awss3.ListObjectsV2Input{Bucket: bucket, Prefix: prefix, Delimiter: delim, MaxKeys: maxKeys, EncodingType: types.EncodingTypeUrl}
 		for {
-			resp, err := again(ctx, s, "ListObjectsV2", func() (*awss3.ListObjectsV2Output, error) { return s.client.ListObjectsV2(ctx, in) })
+			resp, err := again(ctx, s, "ListObjectsV2", func() (*awss3.ListObjectsV2Output, error) { return s.client.ListObjectsV2(ctx, in, s.lists.objectsV2) })
 			if err != nil {
 				return fail(s.classify(err))
 			}

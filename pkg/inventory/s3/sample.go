@@ -31,7 +31,7 @@ func (s *Store) SampleKeys(ctx context.Context, after string, n int) ([]string, 
 		if after != "" {
 			in.KeyMarker = aws.String(s.cfg.Prefix + after)
 		}
-		out, err := s.client.ListObjectVersions(ctx, in)
+		out, err := s.client.ListObjectVersions(ctx, in, s.lists.objectVersions)
 		if err != nil {
 			return fail(s.classify(err))
 		}
@@ -47,7 +47,7 @@ func (s *Store) SampleKeys(ctx context.Context, after string, n int) ([]string, 
 		if after != "" {
 			in.StartAfter = aws.String(s.cfg.Prefix + after)
 		}
-		out, err := s.client.ListObjectsV2(ctx, in)
+		out, err := s.client.ListObjectsV2(ctx, in, s.lists.objectsV2)
 		if err != nil {
 			return fail(s.classify(err))
 		}

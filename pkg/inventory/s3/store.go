@@ -38,6 +38,8 @@ type Store struct {
 	versioned bool
 	// identity describes whose credentials sign the requests, for errors.
 	identity string
+	// lists decodes listing responses (fastlist.go).
+	lists listDecoders
 }
 
 // Option changes how [New] builds a Store.
@@ -84,6 +86,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 	}
 	region := client.Options().Region
 	s := &Store{cfg: cfg, region: region, client: client, log: o.log, identity: co.Identity.String()}
+	s.lists.log = o.log
 	v, err := again(ctx, s, "GetBucketVersioning", func() (*awss3.GetBucketVersioningOutput, error) {
 		return client.GetBucketVersioning(ctx, &awss3.GetBucketVersioningInput{Bucket: aws.String(cfg.Bucket)})
 	})

@@ -1,0 +1,158 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"go/token"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+)
+
+// canned answers every request with one response; the body fails with
+// readErr after its bytes, if set.
+type canned struct {
+	status  int
+	header  http.Header
+	body    string
+	readErr error
+}
+
+func (c canned) Do(r *http.Request) (*http.Response, error) {
+	var body io.Reader = strings.NewReader(c.body)
+	if c.readErr != nil {
+		body = io.MultiReader(body, failingReader{c.readErr})
+	}
+	h := http.Header{"Content-Type": {"application/xml"}}
+	for k, v := range c.header {
+		h[k] = v
+	}
+	return &http.Response{StatusCode: c.status, Header: h, Body: io.NopCloser(body), Request: r}, nil
+}
+
+func cannedClient(c canned) *awss3.Client {
+	return awss3.New(awss3.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		BaseEndpoint: aws.String("http://s3.test"),
+		UsePathStyle: true,
+		HTTPClient:   c,
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+// records keeps the messages logged.
+type records struct{ msgs []string }
+
+func (r *records) Enabled(context.Context, slog.Level) bool { return true }
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	r.msgs = append(r.msgs, rec.Message)
+	return nil
+}
+func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *records) WithGroup(string) slog.Handler      { return r }
+
+var exported = cmp.FilterPath(func(p cmp.Path) bool {
+	sf, ok := p.Last().(cmp.StructField)
+	return ok && (!token.IsExported(sf.Name()) || sf.Name() == "ResultMetadata")
+}, cmp.Ignore())
+
+const leftToSDK = "listing response left to the SDK's deserializer"
+
+// Whatever a listing response is, a call with the listxml option returns
+// what the SDK alone returns — the same output or the same error — and
+// only a successful response in listxml's subset skips the SDK's
+// deserializer.
+func TestListingCallsAnswerAsTheSDKDoes(t *testing.T) {
+	page := `<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><NextContinuationToken>t2</NextContinuationToken><Contents><Key>a%26b</Key><LastModified>2026-11-30T09:14:02.000Z</LastModified><ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>7</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>`
+	versions := `<ListVersionsResult><Name>b</Name><IsTruncated>false</IsTruncated><Version><Key>k</Key><VersionId>null</VersionId><IsLatest>true</IsLatest><ETag>&quot;x&quot;</ETag><Size>1</Size></Version><DeleteMarker><Key>k</Key><VersionId>v1</VersionId><IsLatest>false</IsLatest></DeleteMarker></ListVersionsResult>`
+	for _, tc := range []struct {
+		name     string
+		resp     canned
+		wantFast bool
+	}{
+		{"a page in the subset", canned{status: 200, body: page, header: http.Header{"X-Amz-Request-Charged": {" requester "}}}, true},
+		{"a page with a comment", canned{status: 200, body: strings.Replace(page, "<Name>", "<!-- c --><Name>", 1)}, false},
+		{"a page the SDK refuses", canned{status: 200, body: strings.Replace(page, "<Size>7", "<Size>seven", 1)}, false},
+		{"a truncated page", canned{status: 200, body: page[:len(page)/2]}, false},
+		{"a body that fails to read", canned{status: 200, body: page[:len(page)/2], readErr: errors.New("connection reset by peer")}, false},
+		{"an error response", canned{status: 404, body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b</BucketName></Error>`}, false},
+		{"a versions page in the subset", canned{status: 200, body: versions}, true},
+		{"a versions page with CDATA", canned{status: 200, body: strings.Replace(versions, "<Key>k</Key>", "<Key><![CDATA[k]]></Key>", 1)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			rec := &records{}
+			l := &listDecoders{log: slog.New(rec)}
+			client := cannedClient(tc.resp)
+			var want, got any
+			var wantErr, gotErr error
+			if strings.Contains(tc.name, "versions") {
+				in := &awss3.ListObjectVersionsInput{Bucket: aws.String("b")}
+				want, wantErr = client.ListObjectVersions(ctx, in)
+				got, gotErr = client.ListObjectVersions(ctx, in, l.objectVersions)
+			} else {
+				in := &awss3.ListObjectsV2Input{Bucket: aws.String("b")}
+				want, wantErr = client.ListObjectsV2(ctx, in)
+				got, gotErr = client.ListObjectsV2(ctx, in, l.objectsV2)
+			}
+			if diff := cmp.Diff(errString(wantErr), errString(gotErr)); diff != "" {
+				t.Errorf("error (-SDK alone +with listxml):\n%s", diff)
+			}
+			if wantErr == nil {
+				if diff := cmp.Diff(want, got, exported); diff != "" {
+					t.Errorf("output (-SDK alone +with listxml):\n%s", diff)
+				}
+			}
+			if fast := l.decoded.Load() == 1; fast != tc.wantFast {
+				t.Errorf("decoded by listxml: %v, want %v", fast, tc.wantFast)
+			}
+			var wantLog []string
+			if !tc.wantFast && tc.resp.status == 200 && tc.resp.readErr == nil {
+				wantLog = []string{leftToSDK}
+			}
+			if diff := cmp.Diff(wantLog, rec.msgs); diff != "" {
+				t.Errorf("logged (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// The buffer a body is read into goes back to the pool and is reused, and
+// a result never shares its bytes.
+func TestListingBuffersAreReused(t *testing.T) {
+	ctx := context.Background()
+	l := &listDecoders{log: slog.New(slog.DiscardHandler)}
+	first := `<ListBucketResult><Contents><Key>first</Key></Contents></ListBucketResult>`
+	a, err := cannedClient(canned{status: 200, body: first}).ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String("b")}, l.objectsV2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := `<ListBucketResult><Contents><Key>other</Key></Contents></ListBucketResult>`
+	if _, err := cannedClient(canned{status: 200, body: second}).ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String("b")}, l.objectsV2); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("first", aws.ToString(a.Contents[0].Key)); diff != "" {
+		t.Errorf("first page's key after a second page was read (-want +got):\n%s", diff)
+	}
+	buf, _ := l.bufs.Get().(*bytes.Buffer)
+	if buf == nil || buf.Cap() == 0 {
+		t.Errorf("no used buffer in the pool")
+	}
+}
