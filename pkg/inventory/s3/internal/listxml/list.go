@@ -9,38 +9,65 @@ import (
 	smithytime "github.com/aws/smithy-go/time"
 )
 
-// The values a listing repeats on every entry, kept as constants so that
-// decoding them allocates nothing.
-var common = []string{
-	"STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR",
-	"ONEZONE_IA", "REDUCED_REDUNDANCY", "EXPRESS_ONEZONE",
-	"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "FULL_OBJECT", "COMPOSITE",
-	"url", "true", "false", "null",
-}
-
-// value is d.text, but a common value is given without allocating.
+// value reads the text of the element name, whose start tag was just
+// read, and its end tag. A value every entry repeats is given without
+// allocating.
 func (d *decoder) value(name []byte, empty bool) string {
 	if empty {
 		return ""
 	}
-	start := d.i
-	for _, c := range common {
-		n := start + len(c)
-		if n+2+len(name) < len(d.b) && string(d.b[start:n]) == c && d.b[n] == '<' && d.b[n+1] == '/' {
-			d.i = n
-			d.endTag(name)
-			if d.err == nil {
-				return c
-			}
-			return ""
-		}
+	raw, decoded := d.chars()
+	if d.err == nil {
+		d.endTag(name)
 	}
-	return d.text(name, empty)
+	switch {
+	case d.err != nil:
+		return ""
+	case decoded:
+		return string(d.scratch)
+	}
+	switch string(raw) {
+	case "STANDARD":
+		return "STANDARD"
+	case "CRC64NVME":
+		return "CRC64NVME"
+	case "CRC32":
+		return "CRC32"
+	case "CRC32C":
+		return "CRC32C"
+	case "SHA256":
+		return "SHA256"
+	case "FULL_OBJECT":
+		return "FULL_OBJECT"
+	case "COMPOSITE":
+		return "COMPOSITE"
+	case "url":
+		return "url"
+	case "true":
+		return "true"
+	case "false":
+		return "false"
+	case "null":
+		return "null"
+	}
+	return string(raw)
+}
+
+// slabSize is how many values of a kind are allocated at once: the
+// pointers a listing's output holds point into a few slabs, not into a
+// small allocation each.
+const slabSize = 128
+
+func take[T any](slab *[]T, v T) *T {
+	if len(*slab) == cap(*slab) {
+		*slab = make([]T, 0, slabSize)
+	}
+	*slab = append(*slab, v)
+	return &(*slab)[len(*slab)-1]
 }
 
 func (d *decoder) str(name []byte, empty bool) *string {
-	s := d.value(name, empty)
-	return &s
+	return take(&d.strs, d.value(name, empty))
 }
 
 func (d *decoder) boolean(name []byte, empty bool) *bool {
@@ -65,15 +92,55 @@ func (d *decoder) int64(name []byte, empty bool) *int64 {
 	if err != nil {
 		d.fail()
 	}
-	return &v
+	return take(&d.int64s, v)
 }
 
 func (d *decoder) time(name []byte, empty bool) *time.Time {
-	t, err := smithytime.ParseDateTime(d.value(name, empty))
-	if err != nil {
-		d.fail()
+	s := d.value(name, empty)
+	t, ok := parseUTC(s)
+	if !ok {
+		var err error
+		if t, err = smithytime.ParseDateTime(s); err != nil {
+			d.fail()
+		}
 	}
-	return &t
+	return take(&d.times, t)
+}
+
+// parseUTC reads the two forms of time S3 and the stores here write,
+// 2006-01-02T15:04:05Z and 2006-01-02T15:04:05.000Z, without the layout
+// matching of time.Parse. Anything else, or any field out of its range,
+// it leaves to smithytime.ParseDateTime (ok false).
+func parseUTC(s string) (time.Time, bool) {
+	if len(s) != 20 && (len(s) != 24 || s[19] != '.') || s[len(s)-1] != 'Z' ||
+		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, minute, sec := num(11, 2), num(14, 2), num(17, 2)
+	ms := 0
+	if len(s) == 24 {
+		ms = num(20, 3)
+	}
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+		sec < 0 || sec > 59 || ms < 0 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, ms*int(time.Millisecond), time.UTC)
+	if t.Day() != day { // February 30th and the like
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // ListObjectsV2 decodes the body of a successful ListObjectsV2 response

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	smithytime "github.com/aws/smithy-go/time"
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 )
@@ -319,9 +320,10 @@ func (g *docGen) boolean() string {
 
 func (g *docGen) time() string {
 	if g.exotic("time exotic") {
-		return g.pick("odd time", "", "yesterday", "2026-13-01T00:00:00Z")
+		return g.pick("odd time", "", "yesterday", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00.000Z", "2026-11-30T24:00:00Z", "2026-11-30T23:59:60Z")
 	}
-	return g.pick("time", "2026-11-30T09:14:02.000Z", "2026-11-30T09:14:02Z", "2026-11-30T09:14:02.123456Z", "2026-11-30T09:14:02+01:00")
+	return g.pick("time", "2026-11-30T09:14:02.000Z", "2026-11-30T09:14:02Z", "2026-11-30T09:14:02.123456Z", "2026-11-30T09:14:02+01:00",
+		"2024-02-29T23:59:59.999Z", "0001-01-01T00:00:00Z")
 }
 
 func (g *docGen) owner() string {
@@ -423,4 +425,29 @@ func (g *docGen) document(versions bool) string {
 	}
 	b.WriteString(g.space() + "</" + root + ">")
 	return b.String()
+}
+
+// parseUTC reads the times it reads as smithytime.ParseDateTime does.
+func TestParseUTCAgreesWithSmithy(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		// Each field ranges one past its limits on both sides.
+		s := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d", rapid.IntRange(0, 9999).Draw(t, "year"),
+			rapid.IntRange(0, 13).Draw(t, "month"), rapid.IntRange(0, 32).Draw(t, "day"), rapid.IntRange(0, 24).Draw(t, "hour"),
+			rapid.IntRange(0, 60).Draw(t, "minute"), rapid.IntRange(0, 60).Draw(t, "second"))
+		if rapid.Bool().Draw(t, "milliseconds") {
+			s += fmt.Sprintf(".%03d", rapid.IntRange(0, 999).Draw(t, "ms"))
+		}
+		s += "Z"
+		got, ok := parseUTC(s)
+		want, err := smithytime.ParseDateTime(s)
+		if ok && err != nil {
+			t.Fatalf("parseUTC(%q) read a time smithytime refuses: %v", s, err)
+		}
+		if err == nil && !ok {
+			t.Fatalf("parseUTC(%q) left a time of its form to smithytime", s)
+		}
+		if ok && (!got.Equal(want) || got.Location() != want.Location()) {
+			t.Fatalf("parseUTC(%q) = %v, smithytime gives %v", s, got, want)
+		}
+	})
 }

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -37,6 +38,11 @@ type decoder struct {
 	i       int
 	err     error
 	scratch []byte // text with entities, decoded
+
+	// Slabs the output's pointers point into (see take).
+	strs   []string
+	int64s []int64
+	times  []time.Time
 }
 
 func (d *decoder) fail() {
@@ -213,26 +219,6 @@ func (d *decoder) child(parent []byte) (name []byte, empty, ok bool) {
 	}
 	name, empty = d.startTag()
 	return name, empty, d.err == nil
-}
-
-// text reads the text of the element name, whose start tag was just read,
-// and its end tag.
-func (d *decoder) text(name []byte, empty bool) string {
-	if empty {
-		return ""
-	}
-	raw, decoded := d.chars()
-	if d.err != nil {
-		return ""
-	}
-	d.endTag(name)
-	if d.err != nil {
-		return ""
-	}
-	if decoded {
-		return string(d.scratch)
-	}
-	return string(raw)
 }
 
 // chars reads text up to the next '<'. It returns the text as written
