@@ -62,6 +62,11 @@ func requestCharged(h http.Header) types.RequestCharged {
 	return ""
 }
 
+// maxPresize bounds the buffer made ready for a body from its
+// Content-Length alone; a page of a thousand keys is well under it, and a
+// larger body still reads, growing as it comes.
+const maxPresize = 16 << 20
+
 // operationDeserializer is the ID the SDK gives every operation's
 // deserializer.
 const operationDeserializer = "OperationDeserializer"
@@ -100,6 +105,9 @@ func (m *fastDeserializer) HandleDeserialize(ctx context.Context, in middleware.
 	}
 	defer m.l.bufs.Put(buf)
 	buf.Reset()
+	if n := resp.ContentLength; n > 0 && n <= maxPresize {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead spare to see EOF without growing
+	}
 	_, readErr := buf.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if readErr == nil {

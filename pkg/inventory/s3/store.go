@@ -24,6 +24,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/parityproof/parityproof/internal/awsclient"
 	"github.com/parityproof/parityproof/pkg/inventory"
@@ -140,6 +141,24 @@ func (s *Store) Features() inventory.Features {
 	}
 }
 
+// bodyCheck is the ID of the SDK's middleware that reads a 2xx response's
+// body for an S3 error document.
+const bodyCheck = "S3:ProcessResponseFor200Error"
+
+// withoutBodyCheck leaves bodyCheck out of a HeadObject call. A response to
+// HEAD has no body (RFC 9110, 9.3.2; Go's client gives http.NoBody), so the
+// check could only ever find it empty — after allocating a 4 KB reader and
+// an XML decoder to learn that, on every HEAD.
+func withoutBodyCheck(o *awss3.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		if _, ok := st.Deserialize.Get(bodyCheck); !ok {
+			return nil
+		}
+		_, err := st.Deserialize.Remove(bodyCheck)
+		return err
+	})
+}
+
 // Head implements [inventory.Store]: a HeadObject with ChecksumMode
 // ENABLED and, for multipart objects, a second one of part 1 for the part
 // size.
@@ -148,7 +167,7 @@ func (s *Store) Head(ctx context.Context, key string) (inventory.Fingerprint, er
 		Bucket:       aws.String(s.cfg.Bucket),
 		Key:          aws.String(s.cfg.Prefix + key),
 		ChecksumMode: types.ChecksumModeEnabled,
-	})
+	}, withoutBodyCheck)
 	if err != nil {
 		return inventory.Fingerprint{}, s.objectError("head", key, err)
 	}
@@ -164,7 +183,7 @@ func (s *Store) Head(ctx context.Context, key string) (inventory.Fingerprint, er
 		Key:        aws.String(s.cfg.Prefix + key),
 		PartNumber: aws.Int32(1),
 		VersionId:  out.VersionId,
-	})
+	}, withoutBodyCheck)
 	if err != nil {
 		return inventory.Fingerprint{}, s.objectError("head of part 1 of", key, err)
 	}

@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -154,5 +156,41 @@ func TestListingBuffersAreReused(t *testing.T) {
 	buf, _ := l.bufs.Get().(*bytes.Buffer)
 	if buf == nil || buf.Cap() == 0 {
 		t.Errorf("no used buffer in the pool")
+	}
+}
+
+// A HeadObject call leaves out the SDK's check of a 200 response's body
+// for an error document, and answers as the SDK alone does.
+func TestHeadLeavesOutTheBodyCheck(t *testing.T) {
+	ctx := context.Background()
+	var deserialize []string
+	record := func(o *awss3.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			deserialize = st.Deserialize.List()
+			return nil
+		})
+	}
+	resp := canned{status: 200, header: http.Header{
+		"Content-Length": {"7"}, "Etag": {`"9b2cf535f27731c974343645a3985328"`},
+		"Last-Modified": {"Mon, 30 Nov 2026 09:14:02 GMT"}, "X-Amz-Checksum-Crc64nvme": {"AAAAAAAAAAA="},
+		"X-Amz-Server-Side-Encryption": {"AES256"},
+	}}
+	in := &awss3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k"), ChecksumMode: "ENABLED"}
+	want, err := cannedClient(resp).HeadObject(ctx, in, record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(deserialize, bodyCheck) {
+		t.Fatalf("the SDK's HeadObject has no %s middleware (%v): the ID changed?", bodyCheck, deserialize)
+	}
+	got, err := cannedClient(resp).HeadObject(ctx, in, withoutBodyCheck, record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(deserialize, bodyCheck) {
+		t.Errorf("%s still in the call's middleware: %v", bodyCheck, deserialize)
+	}
+	if diff := cmp.Diff(want, got, exported); diff != "" {
+		t.Errorf("HeadObject output (-SDK alone +without the body check):\n%s", diff)
 	}
 }
