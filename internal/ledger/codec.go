@@ -3,7 +3,7 @@ package ledger
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
+	gzip "github.com/klauspost/compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -87,6 +87,9 @@ func NewWriter(w io.Writer) *Writer {
 	lw.count.w = io.MultiWriter(w, lw.digest)
 	// BestSpeed: at the default level compression took 40% of the
 	// writer's time (BenchmarkWriter); ledgers are written once per run.
+	// klauspost/compress's gzip rather than the standard library's: at
+	// BestSpeed it wrote the ledger of bench/compare (c) in 0.38 s of CPU
+	// instead of 0.90 s, and 4% smaller; the files are plain gzip.
 	lw.zw = gzipWriters.Get().(*gzip.Writer)
 	lw.zw.Reset(&lw.count)
 	lw.enc = json.NewEncoder(&lw.buf)
