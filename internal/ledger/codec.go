@@ -3,7 +3,6 @@ package ledger
 import (
 	"bufio"
 	"bytes"
-	gzip "github.com/klauspost/compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +11,8 @@ import (
 	"hash"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // FileExt is the extension of ledger files: gzip-compressed JSON Lines.

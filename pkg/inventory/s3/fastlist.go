@@ -28,7 +28,7 @@ import (
 type listDecoders struct {
 	bufs sync.Pool    // *bytes.Buffer
 	log  *slog.Logger // says when a response is left to the SDK
-	// decoded counts the responses listxml decoded.
+	// decoded counts the responses listxml decoded (tests read it).
 	decoded atomic.Int64
 }
 
