@@ -149,14 +149,7 @@ func parseUTC(s string) (time.Time, bool) {
 func ListObjectsV2(body []byte, out *awss3.ListObjectsV2Output) error {
 	d := &decoder{b: body}
 	root, empty := d.root()
-	if empty {
-		return d.err
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(root)
-		if !ok {
-			break
-		}
+	d.each(root, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "Contents":
 			if out.Contents == nil {
@@ -192,21 +185,14 @@ func ListObjectsV2(body []byte, out *awss3.ListObjectsV2Output) error {
 			d.other(name, empty, "Contents", "CommonPrefixes", "ContinuationToken", "Delimiter", "EncodingType",
 				"IsTruncated", "KeyCount", "MaxKeys", "Name", "NextContinuationToken", "Prefix", "StartAfter")
 		}
-	}
+	})
 	return d.err
 }
 
 // object decodes a Contents element.
 func (d *decoder) object(parent []byte, empty bool) types.Object {
 	var o types.Object
-	if empty {
-		return o
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(parent)
-		if !ok {
-			break
-		}
+	d.each(parent, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "ChecksumAlgorithm":
 			if o.ChecksumAlgorithm == nil {
@@ -233,28 +219,21 @@ func (d *decoder) object(parent []byte, empty bool) types.Object {
 			d.other(name, empty, "ChecksumAlgorithm", "ChecksumType", "ETag", "Key", "LastModified", "Owner",
 				"RestoreStatus", "Size", "StorageClass")
 		}
-	}
+	})
 	return o
 }
 
 // commonPrefix decodes a CommonPrefixes element.
 func (d *decoder) commonPrefix(parent []byte, empty bool) types.CommonPrefix {
 	var p types.CommonPrefix
-	if empty {
-		return p
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(parent)
-		if !ok {
-			break
-		}
+	d.each(parent, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "Prefix":
 			p.Prefix = d.str(name, empty)
 		default:
 			d.other(name, empty, "Prefix")
 		}
-	}
+	})
 	return p
 }
 
@@ -264,14 +243,7 @@ func (d *decoder) owner(parent []byte, empty bool, o *types.Owner) *types.Owner 
 	if o == nil {
 		o = &types.Owner{}
 	}
-	if empty {
-		return o
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(parent)
-		if !ok {
-			break
-		}
+	d.each(parent, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "DisplayName":
 			o.DisplayName = d.str(name, empty)
@@ -280,7 +252,7 @@ func (d *decoder) owner(parent []byte, empty bool, o *types.Owner) *types.Owner 
 		default:
 			d.other(name, empty, "DisplayName", "ID")
 		}
-	}
+	})
 	return o
 }
 
@@ -290,14 +262,7 @@ func (d *decoder) restoreStatus(parent []byte, empty bool, r *types.RestoreStatu
 	if r == nil {
 		r = &types.RestoreStatus{}
 	}
-	if empty {
-		return r
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(parent)
-		if !ok {
-			break
-		}
+	d.each(parent, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "IsRestoreInProgress":
 			r.IsRestoreInProgress = d.boolean(name, empty)
@@ -306,7 +271,7 @@ func (d *decoder) restoreStatus(parent []byte, empty bool, r *types.RestoreStatu
 		default:
 			d.other(name, empty, "IsRestoreInProgress", "RestoreExpiryDate")
 		}
-	}
+	})
 	return r
 }
 
@@ -316,14 +281,7 @@ func (d *decoder) restoreStatus(parent []byte, empty bool, r *types.RestoreStatu
 func ListObjectVersions(body []byte, out *awss3.ListObjectVersionsOutput) error {
 	d := &decoder{b: body}
 	root, empty := d.root()
-	if empty {
-		return d.err
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(root)
-		if !ok {
-			break
-		}
+	d.each(root, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "Version":
 			if out.Versions == nil {
@@ -364,21 +322,14 @@ func ListObjectVersions(body []byte, out *awss3.ListObjectVersionsOutput) error 
 			d.other(name, empty, "Version", "DeleteMarker", "CommonPrefixes", "Delimiter", "EncodingType", "IsTruncated",
 				"KeyMarker", "MaxKeys", "Name", "NextKeyMarker", "NextVersionIdMarker", "Prefix", "VersionIdMarker")
 		}
-	}
+	})
 	return d.err
 }
 
 // objectVersion decodes a Version element.
 func (d *decoder) objectVersion(parent []byte, empty bool) types.ObjectVersion {
 	var v types.ObjectVersion
-	if empty {
-		return v
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(parent)
-		if !ok {
-			break
-		}
+	d.each(parent, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "ChecksumAlgorithm":
 			if v.ChecksumAlgorithm == nil {
@@ -409,21 +360,14 @@ func (d *decoder) objectVersion(parent []byte, empty bool) types.ObjectVersion {
 			d.other(name, empty, "ChecksumAlgorithm", "ChecksumType", "ETag", "IsLatest", "Key", "LastModified", "Owner",
 				"RestoreStatus", "Size", "StorageClass", "VersionId")
 		}
-	}
+	})
 	return v
 }
 
 // deleteMarker decodes a DeleteMarker element.
 func (d *decoder) deleteMarker(parent []byte, empty bool) types.DeleteMarkerEntry {
 	var m types.DeleteMarkerEntry
-	if empty {
-		return m
-	}
-	for d.err == nil {
-		name, empty, ok := d.child(parent)
-		if !ok {
-			break
-		}
+	d.each(parent, empty, func(name []byte, empty bool) {
 		switch string(name) {
 		case "IsLatest":
 			m.IsLatest = d.boolean(name, empty)
@@ -438,6 +382,6 @@ func (d *decoder) deleteMarker(parent []byte, empty bool) types.DeleteMarkerEntr
 		default:
 			d.other(name, empty, "IsLatest", "Key", "LastModified", "Owner", "VersionId")
 		}
-	}
+	})
 	return m
 }

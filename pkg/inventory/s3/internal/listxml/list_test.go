@@ -57,18 +57,19 @@ var sameOutput = cmp.Options{
 	}, cmp.Ignore()),
 }
 
-// agreeV2 checks the rule listxml keeps: a body it decodes decodes to what
-// the SDK gives. It reports whether listxml decoded it.
-func agreeV2(t interface{ Fatalf(string, ...any) }, body []byte) bool {
-	var got awss3.ListObjectsV2Output
-	err := ListObjectsV2(body, &got)
+// agree checks the rule listxml keeps: a body it decodes (with decode)
+// decodes to what the SDK gives (sdk). It reports whether listxml decoded
+// it.
+func agree[T any](t interface{ Fatalf(string, ...any) }, body []byte, decode func([]byte, *T) error, sdk func([]byte) (*T, error)) bool {
+	var got T
+	err := decode(body, &got)
 	if err != nil {
 		if !errors.Is(err, ErrUnsupported) {
-			t.Fatalf("ListObjectsV2 gave %v, want nil or ErrUnsupported", err)
+			t.Fatalf("listxml gave %v, want nil or ErrUnsupported", err)
 		}
 		return false
 	}
-	want, sdkErr := sdkObjectsV2(body)
+	want, sdkErr := sdk(body)
 	if sdkErr != nil {
 		t.Fatalf("listxml decoded a body the SDK refuses (%v):\n%s", sdkErr, body)
 	}
@@ -78,23 +79,12 @@ func agreeV2(t interface{ Fatalf(string, ...any) }, body []byte) bool {
 	return true
 }
 
+func agreeV2(t interface{ Fatalf(string, ...any) }, body []byte) bool {
+	return agree(t, body, ListObjectsV2, sdkObjectsV2)
+}
+
 func agreeVersions(t interface{ Fatalf(string, ...any) }, body []byte) bool {
-	var got awss3.ListObjectVersionsOutput
-	err := ListObjectVersions(body, &got)
-	if err != nil {
-		if !errors.Is(err, ErrUnsupported) {
-			t.Fatalf("ListObjectVersions gave %v, want nil or ErrUnsupported", err)
-		}
-		return false
-	}
-	want, sdkErr := sdkObjectVersions(body)
-	if sdkErr != nil {
-		t.Fatalf("listxml decoded a body the SDK refuses (%v):\n%s", sdkErr, body)
-	}
-	if diff := cmp.Diff(want, &got, sameOutput); diff != "" {
-		t.Fatalf("decoded differently from the SDK (-sdk +listxml):\n%s\nbody:\n%s", diff, body)
-	}
-	return true
+	return agree(t, body, ListObjectVersions, sdkObjectVersions)
 }
 
 // What S3 writes for a page of ListObjectsV2 with EncodingType url.

@@ -221,6 +221,22 @@ func (d *decoder) child(parent []byte) (name []byte, empty, ok bool) {
 	return name, empty, d.err == nil
 }
 
+// each calls fn with each child element of parent, whose start tag was
+// just read, up to its end tag or the first problem. fn must read the
+// child whole.
+func (d *decoder) each(parent []byte, empty bool, fn func(name []byte, empty bool)) {
+	if empty {
+		return
+	}
+	for d.err == nil {
+		name, empty, ok := d.child(parent)
+		if !ok {
+			return
+		}
+		fn(name, empty)
+	}
+}
+
 // chars reads text up to the next '<'. It returns the text as written
 // and, when it held entities, says the decoded text is in d.scratch.
 func (d *decoder) chars() (raw []byte, decoded bool) {
