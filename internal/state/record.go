@@ -168,6 +168,15 @@ func DecodeRecord(b []byte) (*Record, error) {
 	if rec.RunID == "" {
 		return nil, errors.New("not a run record: no run_id")
 	}
+	// An empty list and an absent one mean the same, and encode the same
+	// (omitempty): decode them the same, so that a record decodes to what
+	// it encodes to.
+	if len(rec.Baselines) == 0 {
+		rec.Baselines = nil
+	}
+	if rec.RanBy != nil && len(rec.RanBy.OCI) == 0 {
+		rec.RanBy.OCI = nil
+	}
 	return &rec, nil
 }
 
