@@ -437,7 +437,7 @@ func TestAnsweredFromAnEarlierSample(t *testing.T) {
 
 // When no gap could hold a whole shard, refine asks one sample in each gap
 // that could hold more than half of one, and none elsewhere; a gap that
-// could hold more than a shard gets its share of the round.
+// could hold several shards gets several samples.
 func TestRefineSamplesEachGapPastHalfAShard(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New("legacy-us")

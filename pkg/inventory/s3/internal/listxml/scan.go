@@ -202,10 +202,21 @@ func (d *decoder) endTag(name []byte) {
 }
 
 // child reads the next child element's start tag within the element
-// parent, or parent's end tag: then ok is false.
+// parent, or parent's end tag: then ok is false. Only whitespace may come
+// before it.
 func (d *decoder) child(parent []byte) (name []byte, empty, ok bool) {
 	d.skipSpace()
-	if d.i+1 >= len(d.b) || d.b[d.i] != '<' {
+	if d.i >= len(d.b) || d.b[d.i] != '<' {
+		d.fail()
+		return nil, false, false
+	}
+	return d.tag(parent)
+}
+
+// tag reads the tag at d.b[d.i], a '<', within the element parent: a
+// child's start tag, or parent's end tag (ok false).
+func (d *decoder) tag(parent []byte) (name []byte, empty, ok bool) {
+	if d.i+1 >= len(d.b) {
 		d.fail()
 		return nil, false, false
 	}
@@ -362,24 +373,14 @@ func (d *decoder) skipDepth(name []byte, empty bool, depth int) {
 		return
 	}
 	for d.err == nil {
-		d.chars()
+		d.chars() // up to a '<', or a failure
 		if d.err != nil {
 			return
 		}
-		// d.b[d.i] is '<'.
-		if d.i+1 >= len(d.b) {
-			d.fail()
+		child, childEmpty, ok := d.tag(name)
+		if !ok {
 			return
 		}
-		switch d.b[d.i+1] {
-		case '/':
-			d.endTag(name)
-			return
-		case '!', '?':
-			d.fail()
-			return
-		}
-		child, childEmpty := d.startTag()
 		d.skipDepth(child, childEmpty, depth+1)
 	}
 }
