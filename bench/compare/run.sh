@@ -15,8 +15,11 @@
 # temporary folder, SigV4 signatures checked, connections kept alive) on loopback, seeded with a
 # legacy and a target bucket; then for each delay, bench/compare/latencyproxy
 # in front of it, and bench/compare/runner timing the tools through the
-# proxy in interleaved rounds. Results go to OUT/results.jsonl and the
-# tables to OUT/tables.md.
+# proxy in interleaved rounds. The runner also reads the CPU time that
+# versitygw and the proxy spend during each tool run (/proc/PID/stat): all
+# three share the machine's cores, and the tables show how much of a wall
+# time the server's work alone accounts for. Results go to
+# OUT/results.jsonl and the tables to OUT/tables.md.
 #
 # Flags (or the environment variable in brackets):
 #   -n N               objects per case without its own N [N, default 100000]
@@ -201,7 +204,8 @@ for g in "${groups[@]}"; do
 		echo "== workload $w, $cn objects, $d ms per request, $rounds rounds" >&2
 		fg "$work/bin/runner" "${runner_flags[@]}" -proxy "$proxy" -direct "$direct" \
 			-workload "$w" -describe "$(describe "$w")" -n "$cn" -delay-ms "$d" \
-			-legacy "$legacy" -target "$target" -expect "$data/expect.json" -work "$work/run-$w-$cn-$d"
+			-legacy "$legacy" -target "$target" -expect "$data/expect.json" -work "$work/run-$w-$cn-$d" \
+			-server-pid "$gw_pid" -proxy-pid "$proxy_pid"
 		stop "$proxy_pid"
 		proxy_pid=""
 	done

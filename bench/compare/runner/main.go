@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +55,12 @@ type Record struct {
 	Want     Findings   `json:"want"`
 	Correct  bool       `json:"correct"`
 	Load1    float64    `json:"load1"`
+	// ServerCPUS and ProxyCPUS are the CPU seconds the S3 server and the
+	// latency proxy spent during the tool's run, when the runner was given
+	// their process ids; Cores is the machine's, which all three share.
+	ServerCPUS *float64 `json:"server_cpu_s,omitempty"`
+	ProxyCPUS  *float64 `json:"proxy_cpu_s,omitempty"`
+	Cores      int      `json:"cores,omitempty"`
 	// Kind "calibration":
 	AddedDelayMS float64 `json:"added_delay_ms,omitempty"`
 }
@@ -70,6 +77,7 @@ type options struct {
 	tools               []string
 	timeout             time.Duration
 	warmup              bool
+	serverPID, proxyPID int
 }
 
 func main() {
@@ -93,6 +101,8 @@ func main() {
 	flag.StringVar(&o.ppExtraYAML, "pp-extra-yaml", "", "YAML appended to parityproof's configuration (e.g. a run: block)")
 	flag.StringVar(&tools, "tools", strings.Join([]string{rcloneDefault, rcloneFastList, parityproof}, ","), "tools to run, comma-separated")
 	flag.DurationVar(&o.timeout, "timeout", time.Hour, "longest a single tool run may take")
+	flag.IntVar(&o.serverPID, "server-pid", 0, "process id of the S3 server, to measure its CPU time during each tool run (0: not measured)")
+	flag.IntVar(&o.proxyPID, "proxy-pid", 0, "process id of latencyproxy, to measure its CPU time during each tool run (0: not measured)")
 	flag.BoolVar(&o.warmup, "warmup", true, "list both buckets once, untimed and straight to the server, before the first round")
 	flag.Parse()
 	if table != "" {
@@ -208,8 +218,18 @@ func run(ctx context.Context, o options) error {
 				return err
 			}
 			load := load1()
+			sideBefore, err := sideCPU(o)
+			if err != nil {
+				cancel()
+				return err
+			}
 			logFile := filepath.Join(o.work, fmt.Sprintf("%s-r%d.log", strings.NewReplacer(" ", "_", "-", "").Replace(t.name), round))
 			u, err := measure(tctx, t.argv, os.Environ(), logFile)
+			if err != nil {
+				cancel()
+				return err
+			}
+			sideAfter, err := sideCPU(o)
 			if err != nil {
 				cancel()
 				return err
@@ -224,7 +244,8 @@ func run(ctx context.Context, o options) error {
 				return err
 			}
 			r := Record{Kind: "run", Tool: t.name, Round: round, Usage: &u, Requests: after.minus(before),
-				Found: found, Want: want.Findings(), Correct: found == want.Findings(), Load1: load}
+				Found: found, Want: want.Findings(), Correct: found == want.Findings(), Load1: load, Cores: runtime.NumCPU()}
+			r.ServerCPUS, r.ProxyCPUS = sideAfter.minus(sideBefore)
 			if err := record(r); err != nil {
 				return err
 			}
@@ -232,12 +253,48 @@ func run(ctx context.Context, o options) error {
 			if !r.Correct {
 				verdict = fmt.Sprintf("NOT as planted (want %+v)", r.Want)
 			}
-			fmt.Printf("  round %d  %-25s %7.2f s wall  %6.2f s CPU  %6.1f MiB  %6d requests (%d list, %d head, %d get)  exit %d  found %+v %s\n",
+			fmt.Printf("  round %d  %-25s %7.2f s wall  %6.2f s CPU  %6.1f MiB  %6d requests (%d list, %d head, %d get)  server/proxy CPU %s s  exit %d  found %+v %s\n",
 				round, t.name, u.WallS, u.CPUS(), float64(u.MaxRSSKiB)/1024, r.Requests.Requests, r.Requests.List, r.Requests.Head, r.Requests.Get,
-				u.Exit, found, verdict)
+				sideCell(r), u.Exit, found, verdict)
 		}
 	}
 	return nil
+}
+
+// side is the CPU seconds the server and the proxy have used so far; a
+// nil field was not measured.
+type side struct{ server, proxy *float64 }
+
+// sideCPU reads the server's and the proxy's CPU time, where the options
+// give their process ids.
+func sideCPU(o options) (side, error) {
+	var s side
+	for _, p := range []struct {
+		pid int
+		to  **float64
+	}{{o.serverPID, &s.server}, {o.proxyPID, &s.proxy}} {
+		if p.pid == 0 {
+			continue
+		}
+		v, err := processCPU(p.pid)
+		if err != nil {
+			return s, err
+		}
+		*p.to = &v
+	}
+	return s, nil
+}
+
+// minus returns what was spent from earlier to s, field by field.
+func (s side) minus(earlier side) (server, proxy *float64) {
+	diff := func(a, b *float64) *float64 {
+		if a == nil || b == nil {
+			return nil
+		}
+		d := *a - *b
+		return &d
+	}
+	return diff(s.server, earlier.server), diff(s.proxy, earlier.proxy)
 }
 
 // tools writes both tools' configurations under o.work and returns the

@@ -94,6 +94,42 @@ func wall(r Record) float64   { return r.Usage.WallS }
 func cpu(r Record) float64    { return r.Usage.CPUS() }
 func rssMiB(r Record) float64 { return float64(r.Usage.MaxRSSKiB) / 1024 }
 
+// sideCPUs returns the CPU seconds the server and the proxy spent in each
+// of runs, and false if any run did not measure them.
+func sideCPUs(runs []Record) (server, proxy []float64, ok bool) {
+	for _, r := range runs {
+		if r.ServerCPUS == nil || r.ProxyCPUS == nil {
+			return nil, nil, false
+		}
+		server, proxy = append(server, *r.ServerCPUS), append(proxy, *r.ProxyCPUS)
+	}
+	return server, proxy, len(runs) > 0
+}
+
+// sideCell formats the server's and the proxy's CPU seconds in one run.
+func sideCell(r Record) string {
+	if r.ServerCPUS == nil || r.ProxyCPUS == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f / %.2f", *r.ServerCPUS, *r.ProxyCPUS)
+}
+
+// floor is the shortest wall time that run r could have taken on its
+// machine: the CPU seconds spent by the tool, the server and the proxy
+// together, spread over every core. A tool cannot finish sooner however
+// it schedules its requests; withTool false leaves the tool's own CPU out.
+// It is 0 where the run did not measure the server and the proxy.
+func floor(r Record, withTool bool) float64 {
+	if r.ServerCPUS == nil || r.ProxyCPUS == nil || r.Cores < 1 {
+		return 0
+	}
+	s := *r.ServerCPUS + *r.ProxyCPUS
+	if withTool {
+		s += r.Usage.CPUS()
+	}
+	return s / float64(r.Cores)
+}
+
 // best returns the rclone mode with the smaller median of f, and that
 // median.
 func best(c *caseResults, f func(Record) float64) (string, float64) {
@@ -116,8 +152,8 @@ func printTables(w io.Writer, files []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "| workload | objects | delay | tool | wall s, median (range) | CPU s | CPU µs/object | peak RSS MiB | requests (list / head / get) | found as planted |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- |")
+	fmt.Fprintln(w, "| workload | objects | delay | tool | wall s, median (range) | CPU s | CPU µs/object | peak RSS MiB | requests (list / head / get) | server / proxy CPU s | found as planted |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | --- | --- | --- |")
 	for _, c := range cases {
 		for _, t := range []string{rcloneDefault, rcloneFastList, parityproof} {
 			runs := c.runs[t]
@@ -134,18 +170,22 @@ func printTables(w io.Writer, files []string) error {
 			req := func(f func(ProxyStats) int64) float64 {
 				return median(stat(runs, func(r Record) float64 { return float64(f(r.Requests)) }))
 			}
-			fmt.Fprintf(w, "| %s (%s) | %d | %d ms | `%s` | %.2f (%.2f–%.2f) | %.2f | %.1f | %.0f | %.0f (%.0f / %.0f / %.0f) | %d of %d |\n",
+			side := "–"
+			if server, proxy, ok := sideCPUs(runs); ok {
+				side = fmt.Sprintf("%.2f / %.2f", median(server), median(proxy))
+			}
+			fmt.Fprintf(w, "| %s (%s) | %d | %d ms | `%s` | %.2f (%.2f–%.2f) | %.2f | %.1f | %.0f | %.0f (%.0f / %.0f / %.0f) | %s | %d of %d |\n",
 				c.key.workload, c.describe, c.key.n, c.key.delayMS, t,
 				median(walls), slices.Min(walls), slices.Max(walls),
 				median(stat(runs, cpu)), median(stat(runs, cpu))/float64(c.key.n)*1e6, median(stat(runs, rssMiB)),
 				req(func(s ProxyStats) int64 { return s.Requests }), req(func(s ProxyStats) int64 { return s.List }),
 				req(func(s ProxyStats) int64 { return s.Head }), req(func(s ProxyStats) int64 { return s.Get }),
-				correct, len(runs))
+				side, correct, len(runs))
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| workload | objects | delay (measured) | wall: parityproof / rclone best | CPU per object: parityproof / rclone best | peak RSS: parityproof / rclone default | load (1 min) |")
-	fmt.Fprintln(w, "| --- | ---: | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| workload | objects | delay (measured) | wall: parityproof / rclone best | CPU per object: parityproof / rclone best | peak RSS: parityproof / rclone default | parityproof's CPU floor / rclone best wall (server and proxy alone) | load (1 min) |")
+	fmt.Fprintln(w, "| --- | ---: | --- | --- | --- | --- | --- | --- |")
 	short := map[string]string{rcloneDefault: "default", rcloneFastList: "--fast-list"}
 	for _, c := range cases {
 		pp := c.runs[parityproof]
@@ -163,13 +203,21 @@ func printTables(w io.Writer, files []string) error {
 		if d := c.runs[rcloneDefault]; len(d) > 0 {
 			rss = fmt.Sprintf("%.2f×", median(stat(pp, rssMiB))/median(stat(d, rssMiB)))
 		}
+		floorCell := "–"
+		if _, _, ok := sideCPUs(pp); ok {
+			if _, v := best(c, wall); v > 0 {
+				all := median(stat(pp, func(r Record) float64 { return floor(r, true) }))
+				side := median(stat(pp, func(r Record) float64 { return floor(r, false) }))
+				floorCell = fmt.Sprintf("%.2f× (%.2f×)", all/v, side/v)
+			}
+		}
 		var loads []float64
 		for _, runs := range c.runs {
 			loads = append(loads, stat(runs, func(r Record) float64 { return r.Load1 })...)
 		}
-		fmt.Fprintf(w, "| %s | %d | %d ms (%.1f ms) | %s | %s | %s | %.1f–%.1f |\n",
+		fmt.Fprintf(w, "| %s | %d | %d ms (%.1f ms) | %s | %s | %s | %s | %.1f–%.1f |\n",
 			c.key.workload, c.key.n, c.key.delayMS, median(c.addedMS),
-			cell(wall), cell(cpu), rss, slices.Min(loads), slices.Max(loads))
+			cell(wall), cell(cpu), rss, floorCell, slices.Min(loads), slices.Max(loads))
 	}
 	return nil
 }
