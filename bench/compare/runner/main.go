@@ -10,7 +10,9 @@
 //	runner -table results.jsonl
 //
 // Each tool run is a child process; its wall time is measured around it and
-// its CPU time and peak RSS come from the kernel (wait4). Every parityproof
+// its CPU time and peak RSS come from the kernel (wait4). Given their
+// process ids, it also records the CPU time the server and the proxy spend
+// during each tool run, read from /proc. Every parityproof
 // run starts from an empty state folder, so every round is a first run.
 // Credentials for both tools come from AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY.
