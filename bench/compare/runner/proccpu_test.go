@@ -67,3 +67,27 @@ func TestProcessCPUCountsThisProcess(t *testing.T) {
 		t.Error("processCPU(-1): no error")
 	}
 }
+
+// TestSideCPUMeasuresOnlyWhatItIsGiven checks that a process id of 0
+// leaves its figure unmeasured (nil, shown as – in the tables) rather than
+// 0, and that a process that does not exist is an error.
+func TestSideCPUMeasuresOnlyWhatItIsGiven(t *testing.T) {
+	before, err := sideCPU(options{serverPID: os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := sideCPU(options{serverPID: os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, proxy := after.minus(before)
+	if server == nil || *server < 0 {
+		t.Errorf("server CPU = %v, want a measured figure of at least 0", server)
+	}
+	if proxy != nil {
+		t.Errorf("proxy CPU = %v, want nil (not measured)", *proxy)
+	}
+	if _, err := sideCPU(options{proxyPID: -1}); err == nil {
+		t.Error("sideCPU with a process that does not exist: no error")
+	}
+}
