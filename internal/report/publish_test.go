@@ -92,7 +92,7 @@ func TestPublishToS3WithObjectLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL); o.UsePathStyle = true })
-	bucket := "pp-reports-lock"
+	bucket := srv.BucketName("pp-reports-lock")
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}

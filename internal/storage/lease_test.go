@@ -25,13 +25,14 @@ import (
 func TestLeaseSurvivesALostAnswer(t *testing.T) {
 	srv := moto.Get(t)
 	ctx := context.Background()
-	if _, err := seedClient(srv).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("pp-lost-answer")}); err != nil {
+	bucket := srv.BucketName("pp-lost-answer")
+	if _, err := seedClient(srv).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
 	proxy := faultproxy.Start(t, srv.URL, faultproxy.Options{Rules: []faultproxy.Rule{
 		{Op: faultproxy.PutObject, Limit: 2, Fault: faultproxy.DropAnswer()},
 	}})
-	loc := s3Location(srv, "pp-lost-answer", "")
+	loc := s3Location(srv, bucket, "")
 	loc.Endpoint = proxy.URL
 	st := open(t, loc)
 	l, err := storage.AcquireLease(ctx, st, "lease.json", storage.LeaseOptions{Holder: "run A", TTL: time.Minute})

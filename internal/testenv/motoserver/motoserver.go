@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -72,10 +73,20 @@ type Server struct {
 	// URL is the server's endpoint, "http://127.0.0.1:PORT".
 	URL string
 
-	cmd    *exec.Cmd
-	output *syncBuffer
-	exited chan struct{}
-	once   sync.Once
+	cmd     *exec.Cmd
+	output  *syncBuffer
+	exited  chan struct{}
+	once    sync.Once
+	buckets atomic.Int64 // BucketName's count
+}
+
+// BucketName returns a bucket name that no earlier call on s returned:
+// prefix, a dash and a number. Tests that share a server and create a
+// bucket of their own take its name from here, so that the test run again
+// in the same process (go test -count=N) starts from an empty bucket
+// rather than the one its previous run left.
+func (s *Server) BucketName(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, s.buckets.Add(1))
 }
 
 // Start starts a moto_server for the test t and stops it when t ends. If

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/parityproof/parityproof/internal/testenv/motoserver"
 )
 
@@ -36,5 +38,15 @@ func TestStartAnswersAndStopKills(t *testing.T) {
 	}
 	if _, err := http.Get(srv.URL + "/moto-api/"); err == nil {
 		t.Error("the server still answers after Stop")
+	}
+}
+
+// BucketName never repeats a name on one server, so a test run again in
+// the same process gets a bucket of its own.
+func TestBucketNameIsNewOnEveryCall(t *testing.T) {
+	var s motoserver.Server
+	got := []string{s.BucketName("pp-a"), s.BucketName("pp-a"), s.BucketName("pp-b")}
+	if diff := cmp.Diff([]string{"pp-a-1", "pp-a-2", "pp-b-3"}, got); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
 	}
 }
