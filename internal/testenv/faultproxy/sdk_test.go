@@ -9,7 +9,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -74,8 +72,6 @@ func sdkClient(endpoint string, creds aws.CredentialsProvider) *s3.Client {
 
 var motoCreds = credentials.NewStaticCredentialsProvider(motoserver.AccessKeyID, motoserver.SecretAccessKey, "")
 
-var bucketSeq atomic.Int64
-
 // fixture is a bucket in the shared moto_server, seeded directly, and a
 // proxy in front of moto.
 type fixture struct {
@@ -92,7 +88,7 @@ func newFixture(t *testing.T, objects map[string][]byte, rules ...faultproxy.Rul
 	srv := moto.Get(t)
 	sum := sha1.Sum([]byte(t.Name()))
 	f := &fixture{
-		bucket: fmt.Sprintf("fp-%s-%d", hex.EncodeToString(sum[:6]), bucketSeq.Add(1)),
+		bucket: srv.BucketName("fp-" + hex.EncodeToString(sum[:6])),
 		direct: sdkClient(srv.URL, motoCreds),
 	}
 	ctx := context.Background()
@@ -535,7 +531,7 @@ func TestSDKRequestsReachTheUpstreamAsSigned(t *testing.T) {
 		Region: motoserver.Region, BaseEndpoint: aws.String(p.URL), UsePathStyle: true,
 		Credentials: motoCreds, HTTPClient: client,
 	})
-	bucket := aws.String(fmt.Sprintf("fp-signed-%d", bucketSeq.Add(1)))
+	bucket := aws.String(srv.BucketName("fp-signed"))
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
 		t.Fatalf("CreateBucket: %v", err)
 	}

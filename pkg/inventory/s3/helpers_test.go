@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"fmt"
 	"os"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,8 +28,6 @@ func TestMain(m *testing.M) {
 	moto.Stop()
 	os.Exit(code)
 }
-
-var bucketSeq atomic.Int64
 
 // bucket is a fresh bucket in the shared moto_server, with a raw SDK
 // client to seed it.
@@ -60,7 +56,7 @@ func newBucket(t *testing.T, versioned bool) *bucket {
 	b := &bucket{
 		t:      t,
 		srv:    srv,
-		name:   fmt.Sprintf("pp-%s-%d", hex.EncodeToString(sum[:6]), bucketSeq.Add(1)),
+		name:   srv.BucketName("pp-" + hex.EncodeToString(sum[:6])),
 		client: rawClient(srv),
 	}
 	b.create()
