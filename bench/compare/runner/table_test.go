@@ -10,8 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func ptr(v float64) *float64 { return &v }
-
 // TestTablesShowServerCPUAndFloor writes a results file with one case
 // whose runs measured the server and the proxy, and one from before they
 // were measured, and checks the rows the tables print for them.
@@ -24,9 +22,9 @@ func TestTablesShowServerCPUAndFloor(t *testing.T) {
 	}
 	records := []Record{
 		{Kind: "calibration", Workload: "a", Describe: "d", N: 1000, DelayMS: 50, AddedDelayMS: 50.5},
-		run("a", rcloneDefault, 8, 5.5, 102400, ptr(6), ptr(0.5)),
-		run("a", rcloneFastList, 10, 5.5, 204800, ptr(6), ptr(0.5)),
-		run("a", parityproof, 5, 1.5, 51200, ptr(6.5), ptr(0.5)),
+		run("a", rcloneDefault, 8, 5.5, 102400, new(6.0), new(0.5)),
+		run("a", rcloneFastList, 10, 5.5, 204800, new(6.0), new(0.5)),
+		run("a", parityproof, 5, 1.5, 51200, new(6.5), new(0.5)),
 		{Kind: "calibration", Workload: "old", Describe: "d", N: 1000, DelayMS: 50, AddedDelayMS: 50.5},
 		run("old", rcloneDefault, 8, 5.5, 102400, nil, nil),
 		run("old", parityproof, 4, 1.5, 51200, nil, nil),
