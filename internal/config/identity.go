@@ -18,9 +18,11 @@ var (
 	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// roleARNRE: an IAM role's ARN, in any partition (aws, aws-cn, and
 	// S3-compatible stores' own, such as arn:minio:iam:::role/…).
-	roleARNRE     = regexp.MustCompile(`^arn:[a-z0-9-]+:iam::[0-9]{0,12}:role/[\w+=,.@/-]{1,512}$`)
+	// The role's path and name, at most 512 characters, are checked for
+	// length by validRoleARN (see ociBucketRE on why not by the pattern).
+	roleARNRE     = regexp.MustCompile(`^arn:[a-z0-9-]+:iam::[0-9]{0,12}:role/([\w+=,.@/-]+)$`)
 	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	// secretRE: a Secrets Manager secret's name or ARN.
 	secretRE = regexp.MustCompile(`^[A-Za-z0-9/_+=.@:-]+$`)
 )
@@ -28,6 +30,19 @@ var (
 // validSecret reports whether s can be a Secrets Manager secret's name
 // or ARN.
 func validSecret(s string) bool { return len(s) <= 2048 && secretRE.MatchString(s) }
+
+// validRoleARN reports whether s can be an IAM role's ARN: its path and
+// name together are 1 to 512 characters.
+func validRoleARN(s string) bool {
+	m := roleARNRE.FindStringSubmatch(s)
+	return m != nil && len(m[1]) <= 512
+}
+
+// validSessionName reports whether s can be a role session's name: 2 to
+// 64 letters, digits and +=,.@-_.
+func validSessionName(s string) bool {
+	return len(s) >= 2 && len(s) <= 64 && sessionNameRE.MatchString(s)
+}
 
 // identity checks an S3 store's identity fields: at most one source of base
 // credentials, key pairs named in whole, the role's companions only with a
@@ -64,7 +79,7 @@ func (p *parser) identity(nodes map[string]*yaml.Node, path string, s *Store) {
 		problem("credentials_secret", "%q is not a Secrets Manager secret's name or ARN", s.CredentialsSecret)
 	}
 	if _, ok := nodes["role_arn"]; ok {
-		if !roleARNRE.MatchString(s.RoleARN) {
+		if !validRoleARN(s.RoleARN) {
 			problem("role_arn", "%q is not a role's ARN (arn:aws:iam::ACCOUNT:role/NAME)", s.RoleARN)
 		}
 	} else {
@@ -77,7 +92,7 @@ func (p *parser) identity(nodes map[string]*yaml.Node, path string, s *Store) {
 	if _, ok := nodes["external_id"]; ok && (len(s.ExternalID) < 2 || len(s.ExternalID) > 1224 || !externalIDRE.MatchString(s.ExternalID)) {
 		problem("external_id", "is not an external id (2 to 1224 letters, digits and +=,.@:/-_)")
 	}
-	if _, ok := nodes["role_session_name"]; ok && !sessionNameRE.MatchString(s.RoleSessionName) {
+	if _, ok := nodes["role_session_name"]; ok && !validSessionName(s.RoleSessionName) {
 		problem("role_session_name", "%q is not a session name (2 to 64 letters, digits and +=,.@-_)", s.RoleSessionName)
 	}
 	if _, ok := nodes["sts_endpoint"]; ok {

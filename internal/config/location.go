@@ -94,7 +94,7 @@ func ParseLocation(s, base string) (Location, error) {
 			return loc, fmt.Errorf("%q: an oci location is oci://BUCKET@NAMESPACE/PREFIX", s)
 		}
 		loc.Bucket, loc.Namespace = u.User.Username(), u.Host
-		if !ociBucketRE.MatchString(loc.Bucket) {
+		if !validOCIBucket(loc.Bucket) {
 			return loc, fmt.Errorf("%q: %q is not an OCI bucket name", s, loc.Bucket)
 		}
 		loc.Auth = AuthAPIKey

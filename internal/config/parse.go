@@ -246,11 +246,20 @@ func (p *parser) stores(n *yaml.Node, path string, cfg *Config) {
 	}
 }
 
+// The patterns below leave long bounded repetitions such as {1,256} to a
+// length check in code: the regexp package compiles such a repetition into
+// one instruction per repeat, and every pattern here is compiled when the
+// program starts, whichever command it runs. (`^[A-Za-z0-9._-]{1,256}$`
+// allocates 241 KB in 3,358 allocations; with + it allocates about 1 KB.)
 var (
 	s3BucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	ociBucketRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	ociBucketRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	regionRE    = regexp.MustCompile(`^[a-z]{2,}(-[a-z0-9]+)+$`)
 )
+
+// validOCIBucket reports whether s can be an OCI bucket's name: 1 to 256
+// letters, digits, '.', '_' and '-'.
+func validOCIBucket(s string) bool { return len(s) <= 256 && ociBucketRE.MatchString(s) }
 
 func (p *parser) store(n *yaml.Node, path string) Store {
 	var s Store
@@ -315,7 +324,7 @@ func (p *parser) store(n *yaml.Node, path string) Store {
 		if _, ok := nodes["namespace"]; !ok {
 			p.problem(n, join(path, "namespace"), "is required for oci stores")
 		}
-		if s.Bucket != "" && !ociBucketRE.MatchString(s.Bucket) {
+		if s.Bucket != "" && !validOCIBucket(s.Bucket) {
 			p.problem(nodes["bucket"], join(path, "bucket"), "%q is not an OCI bucket name (letters, digits, '.', '_' and '-')", s.Bucket)
 		}
 		validAuth := true
@@ -472,13 +481,20 @@ func (p *parser) policy(n *yaml.Node, path string, pol *Policy) {
 	})
 }
 
-var snsTopicRE = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+var snsTopicRE = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:([A-Za-z0-9_-]+)$`)
+
+// validSNSTopic reports whether s can be an SNS topic's ARN, whose name is
+// 1 to 256 letters, digits, '_' and '-'.
+func validSNSTopic(s string) bool {
+	m := snsTopicRE.FindStringSubmatch(s)
+	return m != nil && len(m[1]) <= 256
+}
 
 func (p *parser) notify(n *yaml.Node, path string, nt *Notify) {
 	p.fields(n, path, map[string]func(*yaml.Node, string){
 		"sns_topic": func(n *yaml.Node, f string) {
 			p.str(n, f, &nt.SNSTopic)
-			if nt.SNSTopic != "" && !snsTopicRE.MatchString(nt.SNSTopic) {
+			if nt.SNSTopic != "" && !validSNSTopic(nt.SNSTopic) {
 				p.problem(n, f, "%q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", nt.SNSTopic)
 			}
 		},

@@ -14,7 +14,10 @@ const timeFormat = "2006-01-02T15:04:05.000Z"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
-var bucketNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+// bucketNameRE is a bucket name's alphabet; its length, 1 to 256, is
+// checked apart: a {1,256} in the pattern compiles to one instruction per
+// repeat, 241 KB allocated when the program starts.
+var bucketNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 type bucketJSON struct {
 	Namespace           string            `json:"namespace"`
@@ -88,7 +91,7 @@ func (s *Server) createBucket(req request) error {
 	if err := readJSON(req.r, &body); err != nil {
 		return err
 	}
-	if !bucketNameRE.MatchString(body.Name) {
+	if len(body.Name) > 256 || !bucketNameRE.MatchString(body.Name) {
 		return badRequest("Invalid bucket name %q: use letters, digits, '.', '-' and '_'.", body.Name)
 	}
 	if body.CompartmentID == "" {

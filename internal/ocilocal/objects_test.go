@@ -105,6 +105,22 @@ func TestNamespaceAndBuckets(t *testing.T) {
 	if diff := cmp.Diff(statusCode{404, "NamespaceNotFound"}, statusOf(t, err)); diff != "" {
 		t.Errorf("GetBucket in another namespace (-want +got):\n%s", diff)
 	}
+
+	// Names are 1 to 256 characters.
+	for _, c := range []struct {
+		name string
+		want statusCode
+	}{
+		{strings.Repeat("n", 256), statusCode{}},
+		{strings.Repeat("n", 257), statusCode{400, "InvalidParameter"}},
+	} {
+		_, err = e.Client.CreateBucket(ctx, objectstorage.CreateBucketRequest{NamespaceName: e.ns, CreateBucketDetails: objectstorage.CreateBucketDetails{
+			Name: common.String(c.name), CompartmentId: common.String("c"),
+		}})
+		if diff := cmp.Diff(c.want, statusOf(t, err)); diff != "" {
+			t.Errorf("creating a bucket named with %d characters (-want +got):\n%s", len(c.name), diff)
+		}
+	}
 }
 
 // objectView is what a HEAD tells, for comparisons.
