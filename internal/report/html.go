@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -167,10 +168,22 @@ func storesOf(x Exception, role string) []ExceptionStore {
 	return out
 }
 
-// HTML renders report.html: one self-contained page that loads nothing,
-// reads without its script and prints on paper. pub says where the report
-// is published, for the command that checks it.
+// HTML renders report.html whole; see [Report.WriteHTML].
 func (r *Report) HTML(pub Published) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := r.WriteHTML(&buf, pub); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteHTML renders report.html to w as the template runs: one
+// self-contained page that loads nothing, reads without its script and
+// prints on paper. pub says where the report is published, for the
+// command that checks it. The page shows at most htmlExceptionsShown
+// exceptions, but that is still megabytes on a large run: written as it
+// is made, it is never held whole.
+func (r *Report) WriteHTML(w io.Writer, pub Published) error {
 	p := page{
 		R: r, Links: pub, AttestCmd: AttestCommand(pub.ReportURL),
 		ScopeChanged: r.Scope.ConfigDigest != "" && r.Scope.ConfigDigest != r.ConfigDigest,
@@ -200,11 +213,10 @@ func (r *Report) HTML(pub Published) ([]byte, error) {
 	}
 	p.Exceptions, p.Total = r.Worst(htmlExceptionsShown), r.ExceptionCount()
 	p.Hidden = p.Total - int64(len(p.Exceptions))
-	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, p); err != nil {
-		return nil, fmt.Errorf("rendering report.html: %w", err)
+	if err := htmlTemplate.Execute(w, p); err != nil {
+		return fmt.Errorf("rendering report.html: %w", err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 func htmlPairOf(r *Report, pr *PairReport) htmlPair {

@@ -99,11 +99,7 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 	if err := put("summary.md", "text/markdown; charset=utf-8", func(w io.Writer) error { _, err := w.Write(r.Summary(pub)); return err }); err != nil {
 		return pub, err
 	}
-	html, err := r.HTML(pub)
-	if err != nil {
-		return pub, err
-	}
-	if err := put("report.html", "text/html; charset=utf-8", func(w io.Writer) error { _, err := w.Write(html); return err }); err != nil {
+	if err := put("report.html", "text/html; charset=utf-8", func(w io.Writer) error { return r.WriteHTML(w, pub) }); err != nil {
 		return pub, err
 	}
 	var signed string

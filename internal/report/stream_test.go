@@ -160,6 +160,30 @@ func TestReportStreamsItsExceptions(t *testing.T) {
 	if s := text(d.byID("exceptions")); !strings.Contains(s, fmt.Sprintf("Exceptions (%s)", formatCount(rep.ExceptionCount()))) {
 		t.Errorf("the exceptions section does not count them all")
 	}
+
+	// WriteHTML writes that page as the template makes it, never the
+	// whole of it (5.6 MB here) at once.
+	var w writeSizes
+	if err := rep.WriteHTML(&w, Published{ReportURL: "file:///r/report.json"}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(page, w.buf.Bytes()) {
+		t.Errorf("WriteHTML wrote %d bytes, not HTML's page of %d", w.buf.Len(), len(page))
+	}
+	if len(page) < 1<<20 || w.largest > 64<<10 {
+		t.Errorf("WriteHTML wrote the page of %d bytes with writes of up to %d bytes; want a page over 1 MiB, no write over 64 KiB", len(page), w.largest)
+	}
+}
+
+// writeSizes keeps what is written to it and the largest single write.
+type writeSizes struct {
+	buf     bytes.Buffer
+	largest int
+}
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.largest = max(w.largest, len(p))
+	return w.buf.Write(p)
 }
 
 // Published, the streamed report holds: attest verify recounts it from
@@ -175,6 +199,13 @@ func TestStreamedReportAttests(t *testing.T) {
 	pub, err := Publish(ctx, reports, rep)
 	if err != nil {
 		t.Fatal(err)
+	}
+	page, err := rep.HTML(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, reports, rep.RunID+"/report.html"); got != string(page) {
+		t.Errorf("the published report.html (%d bytes) is not the page HTML renders (%d bytes)", len(got), len(page))
 	}
 	checks, err := Attest(ctx, FetchFile, pub.ReportURL)
 	if err != nil {
