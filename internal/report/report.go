@@ -281,7 +281,12 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 	}
 
 	// One pass over the manifest: the tallies, and the exceptions the HTML
-	// shows (the first of each severity, in ledger order).
+	// shows (the first of each severity, in ledger order). A shard whose
+	// tally says it has no exception, or none that could still be shown,
+	// is not read: once the page's rows are all taken, only a critical
+	// exception can still take one, and a shard's tally counts those.
+	// (Publish reads every exception file, and checks each, as it streams
+	// them into exceptions.csv and report.json.)
 	tallies := map[string]*ledger.Tally{}
 	evidence := map[string]map[ledger.Evidence]int64{}
 	var worst worstExceptions
@@ -290,24 +295,39 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 			t := ledger.NewTally()
 			tallies[pair], evidence[pair] = &t, map[ledger.Evidence]int64{}
 		}
-		if sh.Tally != nil {
-			tallies[pair].Merge(*sh.Tally)
-			for ev, n := range sh.Evidence {
-				evidence[pair][ev] += n
-			}
-			if sh.Tally.Exceptions() == 0 {
-				return nil
-			}
-		}
-		return eachShardException(ctx, st, runID, pair, sh, func(e *ledger.Entry) {
-			if sh.Tally == nil {
+		if sh.Tally == nil {
+			// A manifest from before shards recorded their tallies: every
+			// entry is counted from the ledger files.
+			return eachShardException(ctx, st, runID, pair, sh, func(e *ledger.Entry) {
 				tallies[pair].Add(e)
 				evidence[pair][e.Evidence]++
-			}
-		}, func(x *Exception) error {
+			}, func(x *Exception) error {
+				worst.add(x)
+				return nil
+			})
+		}
+		tallies[pair].Merge(*sh.Tally)
+		for ev, n := range sh.Evidence {
+			evidence[pair][ev] += n
+		}
+		critical := sh.Tally.Critical() // those of the shard not yet read
+		if sh.Tally.Exceptions() == 0 || worst.settled(critical) {
+			return nil
+		}
+		err := eachShardException(ctx, st, runID, pair, sh, nil, func(x *Exception) error {
 			worst.add(x)
+			if x.Severity == ledger.Critical {
+				critical--
+			}
+			if worst.settled(critical) {
+				return errShown
+			}
 			return nil
 		})
+		if errors.Is(err, errShown) {
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger of run %s: %w", runID, err)
@@ -407,6 +427,17 @@ func (w *worstExceptions) add(x *Exception) {
 		w.other = append(w.other, *x)
 	}
 }
+
+// settled reports whether the exceptions list returns are final should no
+// more than critical critical exceptions follow: every row is taken, and
+// only a critical exception could still take one from a non-critical one.
+func (w *worstExceptions) settled(critical int64) bool {
+	return len(w.critical) >= htmlExceptionsShown || critical == 0 && len(w.critical)+len(w.other) >= htmlExceptionsShown
+}
+
+// errShown stops reading a shard's exceptions once the rows shown are
+// settled.
+var errShown = errors.New("the exceptions shown are settled")
 
 // list returns the first htmlExceptionsShown exceptions, critical first,
 // each group in ledger order: what WorstFirst of them all would begin with.

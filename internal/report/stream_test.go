@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 // from the target and every 97th key was deleted from the legacy store
 // without ever being proven (critical), and returns the world.
 type bigRun struct {
+	stores map[string]*memory.Store
 	cfg    *config.Config
 	dir    storage.Store
 	st     *state.State
@@ -34,6 +36,13 @@ type bigRun struct {
 }
 
 func newBigRun(t *testing.T, n int, run func(v *verify.Verifier, rec *state.Record)) *bigRun {
+	t.Helper()
+	return newRunOf(t, n, func(i int) (legacy, target bool) { return i%97 != 5, i%10 != 3 }, run)
+}
+
+// newRunOf runs one pair of n keys, key i in the legacy store and in the
+// target as has says, and returns the world.
+func newRunOf(t *testing.T, n int, has func(i int) (legacy, target bool), run func(v *verify.Verifier, rec *state.Record)) *bigRun {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(`
@@ -51,15 +60,16 @@ run: {checkpoint_every: 500, workers: 2}
 	for i := range n {
 		key := fmt.Sprintf("%d/%06d.bin", i%4, i)
 		body := []byte("content " + key)
-		if i%97 != 5 {
+		legacy, target := has(i)
+		if legacy {
 			stores["legacy-us"].Put(key, body)
 		}
-		if i%10 != 3 {
+		if target {
 			stores["oci-us"].Put(key, body)
 		}
 	}
 	dir, _ := storage.NewDir(t.TempDir())
-	b := &bigRun{cfg: cfg, dir: dir, st: state.New(dir)}
+	b := &bigRun{stores: stores, cfg: cfg, dir: dir, st: state.New(dir)}
 	b.verify = verify.New(verify.Options{Config: cfg, State: b.st, Now: func() time.Time { return time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC) },
 		Open: func(ctx context.Context, s config.Store, _ int) (inventory.Store, error) {
 			return prefixesOnly{stores[s.Name], stores[s.Name]}, nil
@@ -184,6 +194,89 @@ type writeSizes struct {
 func (w *writeSizes) Write(p []byte) (int, error) {
 	w.largest = max(w.largest, len(p))
 	return w.buf.Write(p)
+}
+
+// Build reads exception files only until the rows report.html shows are
+// settled, and after that only the shards whose tallies hold a critical
+// exception, which could still take a row. The rows are those WorstFirst
+// gives of every exception.
+func TestBuildReadsOnlyTheExceptionsItShows(t *testing.T) {
+	ctx := context.Background()
+	// Four shards (prefixes 0/ to 3/, key i under i%4) of 10,000 keys,
+	// every fifth missing from the target: 2,000 exceptions a shard, so
+	// the 5,000 rows are taken in the third.
+	b := newRunOf(t, 40_000, func(i int) (bool, bool) { return true, i%5 != 1 }, runAll(t))
+	// The next run finds three of the fourth shard's legacy copies gone,
+	// their parity never proven: critical, and they take the first rows.
+	for _, key := range []string{"3/000011.bin", "3/000031.bin", "3/000051.bin"} {
+		if !b.stores["legacy-us"].Delete(key) {
+			t.Fatalf("no %s to delete", key)
+		}
+	}
+	rec, err := b.verify.Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runAll(t)(b.verify, rec)
+
+	var files []string
+	shards := 0
+	if _, err := b.st.WalkManifest(ctx, state.ManifestName(rec.RunID), func(_ string, sh *ledger.ManifestShard) error {
+		shards++
+		for _, f := range sh.Exceptions {
+			files = append(files, state.RunDir(rec.RunID)+f.Path)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if shards != 4 || len(files) != 80 {
+		t.Fatalf("the run has %d shards and %d exception files, want 4 and 80 (one a part of 500 keys)", shards, len(files))
+	}
+	reads := &getCounter{Store: b.dir, counts: map[string]int{}}
+	rep, err := Build(ctx, b.cfg, state.New(reads), rec.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := 0
+	for _, f := range files {
+		read += reads.counts[f]
+	}
+	// Shards 0/ and 1/ whole (20 files each, 100 exceptions a file), 2/
+	// to its 1,000th exception (10 files), and 3/ to its third critical
+	// exception, the last its tally counts (in its first file).
+	if read != 51 {
+		t.Errorf("Build read exception files %d times, want 51 (of 80 files)", read)
+	}
+	all := allExceptions(t, rep)
+	if diff := cmp.Diff(WorstFirst(all)[:htmlExceptionsShown], rep.Worst(htmlExceptionsShown)); diff != "" {
+		t.Errorf("the exceptions shown (-WorstFirst of all +Worst):\n%s", diff)
+	}
+	var first []string
+	for _, x := range rep.Worst(4) {
+		first = append(first, x.Key+" "+string(x.Verdict))
+	}
+	want := []string{"3/000011.bin deleted_unverified", "3/000031.bin deleted_unverified", "3/000051.bin deleted_unverified", "0/000016.bin missing"}
+	if diff := cmp.Diff(want, first); diff != "" {
+		t.Errorf("the first rows shown (-want +got):\n%s", diff)
+	}
+	if rep.ExceptionCount() != int64(len(all)) || len(all) != 8_000 {
+		t.Errorf("the report counts %d exceptions and streams %d, want 8,000", rep.ExceptionCount(), len(all))
+	}
+}
+
+// getCounter counts the Gets of each name.
+type getCounter struct {
+	storage.Store
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (g *getCounter) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	g.mu.Lock()
+	g.counts[name]++
+	g.mu.Unlock()
+	return g.Store.Get(ctx, name)
 }
 
 // Published, the streamed report holds: attest verify recounts it from
