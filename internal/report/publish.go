@@ -234,6 +234,7 @@ type jsonWriter struct {
 	w    io.Writer
 	tail []byte
 	n    int64
+	buf  []byte // the exception being written
 }
 
 // exceptionsField is where the exceptions go in report.json, as
@@ -259,18 +260,15 @@ func (r *Report) newJSONWriter(w io.Writer) (*jsonWriter, error) {
 }
 
 func (js *jsonWriter) add(x *Exception) error {
-	b, err := json.MarshalIndent(x, "    ", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding an exception of report.json: %w", err)
+	b := js.buf[:0]
+	if js.n > 0 {
+		b = append(b, ',')
 	}
-	sep := ",\n    "
-	if js.n == 0 {
-		sep = "\n    "
-	}
+	b = append(b, '\n')
+	b = append(b, exceptionIndent...)
+	b = appendException(b, x)
+	js.buf = b
 	js.n++
-	if _, err := io.WriteString(js.w, sep); err != nil {
-		return fmt.Errorf("writing report.json: %w", err)
-	}
 	if _, err := js.w.Write(b); err != nil {
 		return fmt.Errorf("writing report.json: %w", err)
 	}
