@@ -93,7 +93,23 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 		}
 		return nil
 	}
-	if err := put("exceptions.csv", "text/csv; charset=utf-8", func(w io.Writer) error { return r.WriteCSV(ctx, w) }); err != nil {
+	// A signed report's signature covers report.json's bytes, and
+	// report.json is written last: its bytes are made once, to be hashed,
+	// in the same pass over the exceptions as exceptions.csv, then signed,
+	// and made again as they are written, checked against the digest
+	// signed.
+	var signed string
+	if err := put("exceptions.csv", "text/csv; charset=utf-8", func(w io.Writer) error {
+		if o.signer == nil {
+			return r.WriteCSV(ctx, w)
+		}
+		h := sha256.New()
+		if err := r.writeCSVAndJSON(ctx, w, h); err != nil {
+			return err
+		}
+		signed = hex.EncodeToString(h.Sum(nil))
+		return nil
+	}); err != nil {
 		return pub, err
 	}
 	if err := put("summary.md", "text/markdown; charset=utf-8", func(w io.Writer) error { _, err := w.Write(r.Summary(pub)); return err }); err != nil {
@@ -102,16 +118,7 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 	if err := put("report.html", "text/html; charset=utf-8", func(w io.Writer) error { return r.WriteHTML(w, pub) }); err != nil {
 		return pub, err
 	}
-	var signed string
 	if o.signer != nil {
-		// The signature covers report.json's bytes: they are made once to
-		// be hashed, signed, and made again as they are written, checked
-		// against the digest signed.
-		h := sha256.New()
-		if err := r.WriteJSON(ctx, h); err != nil {
-			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
-		}
-		signed = hex.EncodeToString(h.Sum(nil))
 		att, err := Sign(ctx, o.signer, r.statement(signed))
 		if err != nil {
 			return pub, err
@@ -225,6 +232,31 @@ func (r *Report) WriteJSON(ctx context.Context, w io.Writer) error {
 	}
 	if err := r.EachException(ctx, js.add); err != nil {
 		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
+	}
+	return js.end()
+}
+
+// writeCSVAndJSON writes exceptions.csv to csvW and report.json to jsonW
+// in one pass over the exceptions: the bytes WriteCSV and WriteJSON write.
+func (r *Report) writeCSVAndJSON(ctx context.Context, csvW, jsonW io.Writer) error {
+	cs, err := newCSVWriter(csvW)
+	if err != nil {
+		return err
+	}
+	js, err := r.newJSONWriter(jsonW)
+	if err != nil {
+		return err
+	}
+	if err := r.EachException(ctx, func(x *Exception) error {
+		if err := cs.add(x); err != nil {
+			return err
+		}
+		return js.add(x)
+	}); err != nil {
+		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
+	}
+	if err := cs.end(); err != nil {
+		return err
 	}
 	return js.end()
 }

@@ -145,6 +145,14 @@ func TestReportStreamsItsExceptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Written together, in one pass, they are the same bytes.
+	var csvTogether, jsonTogether bytes.Buffer
+	if err := rep.writeCSVAndJSON(ctx, &csvTogether, &jsonTogether); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(csvb, csvTogether.Bytes()) || !bytes.Equal(got.Bytes(), jsonTogether.Bytes()) {
+		t.Errorf("writeCSVAndJSON wrote %d and %d bytes, not WriteCSV's %d and WriteJSON's %d", csvTogether.Len(), jsonTogether.Len(), len(csvb), got.Len())
+	}
 	parsed, err := ParseCSV(bytes.NewReader(csvb))
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +270,72 @@ func TestBuildReadsOnlyTheExceptionsItShows(t *testing.T) {
 	}
 	if rep.ExceptionCount() != int64(len(all)) || len(all) != 8_000 {
 		t.Errorf("the report counts %d exceptions and streams %d, want 8,000", rep.ExceptionCount(), len(all))
+	}
+}
+
+// Publish reads each exception file twice, signed or not: once for
+// exceptions.csv (and, signed, for the digest of report.json it signs),
+// once for report.json. What it publishes attests, with the signature
+// checked against the signing key.
+func TestPublishReadsEachExceptionFileTwice(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 3_000, runAll(t))
+	var files []string
+	if _, err := b.st.WalkManifest(ctx, state.ManifestName(b.runID), func(_ string, sh *ledger.ManifestShard) error {
+		for _, f := range sh.Exceptions {
+			files = append(files, state.RunDir(b.runID)+f.Path)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "signing.pem")
+	pem, err := WriteEd25519Key(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := ParsePublicKey(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := NewEd25519Signer(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		opts []PublishOption
+		key  []byte // the key attest verify requires
+	}{
+		{"unsigned", nil, nil},
+		{"signed", []PublishOption{SignWith(signer)}, pub},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reads := &getCounter{Store: b.dir, counts: map[string]int{}}
+			rep, err := Build(ctx, b.cfg, state.New(reads), b.runID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reads.mu.Lock()
+			clear(reads.counts)
+			reads.mu.Unlock()
+			reports, _ := storage.NewDir(filepath.Join(dir, c.name))
+			published, err := Publish(ctx, reports, rep, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := map[string]int{}, map[string]int{}
+			for _, f := range files {
+				want[f], got[f] = 2, reads.counts[f]
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("reads of each exception file while publishing (-want +got):\n%s", diff)
+			}
+			if checks, err := AttestWith(ctx, FetchFile, published.ReportURL, AttestOptions{PublicKey: c.key}); err != nil {
+				t.Errorf("attest verify: %v (%+v)", err, checks[len(checks)-1])
+			}
+		})
 	}
 }
 
