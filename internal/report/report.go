@@ -428,9 +428,9 @@ func (w *worstExceptions) add(x *Exception) {
 	}
 }
 
-// settled reports whether the exceptions list returns are final should no
-// more than critical critical exceptions follow: every row is taken, and
-// only a critical exception could still take one from a non-critical one.
+// settled reports whether what list returns is final, when at most
+// critical more critical exceptions are to come: every row is taken, and
+// only a critical exception could still displace a non-critical one.
 func (w *worstExceptions) settled(critical int64) bool {
 	return len(w.critical) >= htmlExceptionsShown || critical == 0 && len(w.critical)+len(w.other) >= htmlExceptionsShown
 }
