@@ -74,6 +74,7 @@ func TestFailureModes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto_server and ocilocal and runs the binary ~25 times")
 	}
+	t.Parallel() // its own servers and folders; most of its time is spent waiting
 	e := newE2E(t)
 	for _, k := range []string{"a/1.bin", "a/2.bin", "b/1.bin"} {
 		e.putLegacy(e2eLegacyUS, k, "content of "+k, "")

@@ -236,6 +236,7 @@ func TestFaultInjectedRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto_server and ocilocal")
 	}
+	t.Parallel() // its own servers and folders; most of its time is spent waiting
 	w := newFaultWorld(t)
 	type outcome struct{ name, state, faults, result string }
 	var outcomes []outcome
@@ -354,6 +355,7 @@ func TestSoak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts moto_server and ocilocal")
 	}
+	t.Parallel() // its own servers and folders; most of its time is spent waiting
 	seed := *soakSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
