@@ -17,26 +17,14 @@ const exceptionIndent = "    "
 // holds the two to the same bytes.
 func appendException(b []byte, x *Exception) []byte {
 	b = append(b, '{')
-	b = field(b, 1, "pair")
-	b = appendJSONString(b, x.Pair)
-	b = append(b, ',')
-	b = field(b, 1, "key")
-	b = appendJSONString(b, x.Key)
-	b = append(b, ',')
-	b = field(b, 1, "verdict")
-	b = appendJSONString(b, string(x.Verdict))
-	b = append(b, ',')
-	b = field(b, 1, "severity")
-	b = appendJSONString(b, string(x.Severity))
-	b = append(b, ',')
-	b = field(b, 1, "evidence")
-	b = appendJSONString(b, string(x.Evidence))
-	b = append(b, ',')
-	b = field(b, 1, "detail")
-	b = appendJSONString(b, x.Detail)
+	b = stringMember(b, 1, "pair", x.Pair)
+	b = stringMember(append(b, ','), 1, "key", x.Key)
+	b = stringMember(append(b, ','), 1, "verdict", string(x.Verdict))
+	b = stringMember(append(b, ','), 1, "severity", string(x.Severity))
+	b = stringMember(append(b, ','), 1, "evidence", string(x.Evidence))
+	b = stringMember(append(b, ','), 1, "detail", x.Detail)
 	if len(x.Stores) > 0 {
-		b = append(b, ',')
-		b = field(b, 1, "stores")
+		b = field(append(b, ','), 1, "stores")
 		b = append(b, '[')
 		for i := range x.Stores {
 			if i > 0 {
@@ -55,20 +43,13 @@ func appendException(b []byte, x *Exception) []byte {
 // appendExceptionStore appends s at depth 2 (an element of stores).
 func appendExceptionStore(b []byte, s *ExceptionStore) []byte {
 	b = append(b, '{')
-	b = field(b, 3, "store")
-	b = appendJSONString(b, s.Store)
-	b = append(b, ',')
-	b = field(b, 3, "role")
-	b = appendJSONString(b, s.Role)
-	b = append(b, ',')
-	b = field(b, 3, "presence")
-	b = appendJSONString(b, s.Presence)
-	b = append(b, ',')
-	b = field(b, 3, "size")
+	b = stringMember(b, 3, "store", s.Store)
+	b = stringMember(append(b, ','), 3, "role", s.Role)
+	b = stringMember(append(b, ','), 3, "presence", s.Presence)
+	b = field(append(b, ','), 3, "size")
 	b = strconv.AppendInt(b, s.Size, 10)
 	if len(s.Checksums) > 0 {
-		b = append(b, ',')
-		b = field(b, 3, "checksums")
+		b = field(append(b, ','), 3, "checksums")
 		b = append(b, '[')
 		for i, c := range s.Checksums {
 			if i > 0 {
@@ -82,6 +63,12 @@ func appendExceptionStore(b []byte, s *ExceptionStore) []byte {
 	}
 	b = newline(b, 2)
 	return append(b, '}')
+}
+
+// stringMember appends a member named name whose value is the string s,
+// on a new line at depth.
+func stringMember(b []byte, depth int, name, s string) []byte {
+	return appendJSONString(field(b, depth, name), s)
 }
 
 // field begins a member named name at depth: a new line, then `"name": `.
