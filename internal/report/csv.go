@@ -50,10 +50,7 @@ func (r *Report) WriteCSV(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := r.EachException(ctx, cs.add); err != nil {
-		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
-	}
-	return cs.end()
+	return r.writeExceptions(ctx, cs)
 }
 
 // csvWriter writes exceptions.csv a row at a time.

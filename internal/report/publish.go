@@ -230,10 +230,7 @@ func (r *Report) WriteJSON(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := r.EachException(ctx, js.add); err != nil {
-		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
-	}
-	return js.end()
+	return r.writeExceptions(ctx, js)
 }
 
 // writeCSVAndJSON writes exceptions.csv to csvW and report.json to jsonW
@@ -247,18 +244,34 @@ func (r *Report) writeCSVAndJSON(ctx context.Context, csvW, jsonW io.Writer) err
 	if err != nil {
 		return err
 	}
+	return r.writeExceptions(ctx, cs, js)
+}
+
+// exceptionWriter writes a file of the report an exception at a time.
+type exceptionWriter interface {
+	add(*Exception) error
+	end() error // after the last exception
+}
+
+// writeExceptions gives every exception of the report to each of ws, in
+// one pass over them, then ends each.
+func (r *Report) writeExceptions(ctx context.Context, ws ...exceptionWriter) error {
 	if err := r.EachException(ctx, func(x *Exception) error {
-		if err := cs.add(x); err != nil {
-			return err
+		for _, w := range ws {
+			if err := w.add(x); err != nil {
+				return err
+			}
 		}
-		return js.add(x)
+		return nil
 	}); err != nil {
 		return fmt.Errorf("writing the exceptions of run %s: %w", r.RunID, err)
 	}
-	if err := cs.end(); err != nil {
-		return err
+	for _, w := range ws {
+		if err := w.end(); err != nil {
+			return err
+		}
 	}
-	return js.end()
+	return nil
 }
 
 // jsonWriter writes report.json around exceptions added one at a time.
