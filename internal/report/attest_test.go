@@ -29,22 +29,30 @@ func signedDemo(t *testing.T) (rep *Report, dir string, st *storage.Dir, reports
 	}
 	d := newDemo(t, st, reports)
 	rep = d.lifeCycle()
-	keyFile := filepath.Join(dir, "signing.pem")
+	signer, pub := newKey(t, filepath.Join(dir, "signing.pem"))
+	if _, err := Publish(context.Background(), reports, rep, SignWith(signer)); err != nil {
+		t.Fatal(err)
+	}
+	return rep, dir, st, reports, pub
+}
+
+// newKey writes a new Ed25519 key to keyFile and returns a signer with
+// it and its public key (DER).
+func newKey(t *testing.T, keyFile string) (Signer, []byte) {
+	t.Helper()
 	pem, err := WriteEd25519Key(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pub, err = ParsePublicKey(pem); err != nil {
+	pub, err := ParsePublicKey(pem)
+	if err != nil {
 		t.Fatal(err)
 	}
 	signer, err := NewEd25519Signer(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Publish(context.Background(), reports, rep, SignWith(signer)); err != nil {
-		t.Fatal(err)
-	}
-	return rep, dir, st, reports, pub
+	return signer, pub
 }
 
 func attestFile(t *testing.T, path string, o AttestOptions) ([]Check, error) {
@@ -226,14 +234,7 @@ func TestAttestForgedReportResigned(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bundle, "report.json"), js, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	otherKey := filepath.Join(dir, "forger.pem")
-	if _, err := WriteEd25519Key(otherKey); err != nil {
-		t.Fatal(err)
-	}
-	forger, err := NewEd25519Signer(otherKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	forger, _ := newKey(t, filepath.Join(dir, "forger.pem"))
 	att, err := Sign(context.Background(), forger, forged.Statement(js))
 	if err != nil {
 		t.Fatal(err)

@@ -227,17 +227,7 @@ func TestBuildReadsOnlyTheExceptionsItShows(t *testing.T) {
 	}
 	runAll(t)(b.verify, rec)
 
-	var files []string
-	shards := 0
-	if _, err := b.st.WalkManifest(ctx, state.ManifestName(rec.RunID), func(_ string, sh *ledger.ManifestShard) error {
-		shards++
-		for _, f := range sh.Exceptions {
-			files = append(files, state.RunDir(rec.RunID)+f.Path)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	files, shards := exceptionFiles(t, b.st, rec.RunID)
 	if shards != 4 || len(files) != 80 {
 		t.Fatalf("the run has %d shards and %d exception files, want 4 and 80 (one a part of 500 keys)", shards, len(files))
 	}
@@ -280,29 +270,9 @@ func TestBuildReadsOnlyTheExceptionsItShows(t *testing.T) {
 func TestPublishReadsEachExceptionFileTwice(t *testing.T) {
 	ctx := context.Background()
 	b := newBigRun(t, 3_000, runAll(t))
-	var files []string
-	if _, err := b.st.WalkManifest(ctx, state.ManifestName(b.runID), func(_ string, sh *ledger.ManifestShard) error {
-		for _, f := range sh.Exceptions {
-			files = append(files, state.RunDir(b.runID)+f.Path)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	files, _ := exceptionFiles(t, b.st, b.runID)
 	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "signing.pem")
-	pem, err := WriteEd25519Key(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := ParsePublicKey(pem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := NewEd25519Signer(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, pub := newKey(t, filepath.Join(dir, "signing.pem"))
 	for _, c := range []struct {
 		name string
 		opts []PublishOption
@@ -337,6 +307,22 @@ func TestPublishReadsEachExceptionFileTwice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exceptionFiles returns the names, at the state location, of the
+// exception files of run runID's manifest, and its number of shards.
+func exceptionFiles(t *testing.T, st *state.State, runID string) (names []string, shards int) {
+	t.Helper()
+	if _, err := st.WalkManifest(context.Background(), state.ManifestName(runID), func(_ string, sh *ledger.ManifestShard) error {
+		shards++
+		for _, f := range sh.Exceptions {
+			names = append(names, state.RunDir(runID)+f.Path)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return names, shards
 }
 
 // getCounter counts the Gets of each name.
