@@ -366,12 +366,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 	rep.exceptions = total.Exceptions()
 	rep.worst = worst.list()
 	rep.stream = func(ctx context.Context, fn func(*Exception) error) error {
-		d, err := st.WalkManifest(ctx, manifest, func(pair string, sh *ledger.ManifestShard) error {
-			if sh.Tally != nil && sh.Tally.Exceptions() == 0 {
-				return nil
-			}
-			return eachShardException(ctx, st, runID, pair, sh, nil, fn)
-		})
+		d, err := walkExceptions(ctx, st, runID, manifest, exceptionReaders(), fn)
 		if err == nil && d != digest {
 			err = fmt.Errorf("the manifest of run %s changed while its report was written (SHA-256 %s, then %s)", runID, digest, d)
 		}
