@@ -165,8 +165,7 @@ func isCertificate(ctx context.Context, fetch report.Fetcher, u string) bool {
 		return false
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, 64<<20))
-	return err == nil && certify.IsCertificate(b)
+	return certify.IsCertificate(rc)
 }
 
 // attestCertificate is attest verify of a certificate.

@@ -396,3 +396,43 @@ func TestCertificateHTML(t *testing.T) {
 		}
 	}
 }
+
+// IsCertificate tells a certificate from a report by the schema each
+// writes first, reading no further: a report's exceptions after it are
+// never read.
+func TestIsCertificate(t *testing.T) {
+	endless := func(head string) io.Reader {
+		return io.MultiReader(strings.NewReader(head), readerFunc(func(p []byte) (int, error) {
+			for i := range p {
+				p[i] = ' '
+			}
+			return len(p), nil
+		}))
+	}
+	got := map[string]bool{}
+	for name, r := range map[string]io.Reader{
+		"certificate":                 strings.NewReader(`{"schema": "` + certify.Schema + `", "subject": {}}`),
+		"certificate, schema last":    strings.NewReader(`{"subject": {"prefix": "a/"}, "Schema": "` + certify.Schema + `"}`),
+		"report, exceptions unending": endless(`{"schema": "parityproof.report/v1", "exceptions": [`),
+		"certificate, rest unending":  endless(`{"schema": "` + certify.Schema + `", "subject": `),
+		"schema not a string":         strings.NewReader(`{"schema": 1}`),
+		"no schema":                   strings.NewReader(`{"subject": {}}`),
+		"not an object":               strings.NewReader(`["` + certify.Schema + `"]`),
+		"not JSON":                    strings.NewReader(`certificate`),
+		"empty":                       strings.NewReader(``),
+	} {
+		got[name] = certify.IsCertificate(r)
+	}
+	want := map[string]bool{
+		"certificate": true, "certificate, schema last": true, "certificate, rest unending": true,
+		"report, exceptions unending": false, "schema not a string": false, "no schema": false,
+		"not an object": false, "not JSON": false, "empty": false,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("IsCertificate (-want +got):\n%s", diff)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

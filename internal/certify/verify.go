@@ -23,13 +23,30 @@ type Check struct {
 	Problem string
 }
 
-// IsCertificate reports whether b (a JSON document's start) is a
-// certificate rather than a report: attest verify takes either.
-func IsCertificate(b []byte) bool {
-	var head struct {
-		Schema string `json:"schema"`
+// IsCertificate reports whether r holds a certificate rather than a
+// report: attest verify takes either. It reads r only up to the
+// document's "schema" field, which both write first: a report's
+// exceptions after it are not read.
+func IsCertificate(r io.Reader) bool {
+	dec := json.NewDecoder(r)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
 	}
-	return json.Unmarshal(b, &head) == nil && head.Schema == Schema
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if name, _ := t.(string); strings.EqualFold(name, "schema") {
+			var schema string
+			return dec.Decode(&schema) == nil && schema == Schema
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // Verify recomputes a certificate from the evidence alone: every run's
