@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/parityproof/parityproof/internal/ledger"
@@ -121,21 +120,26 @@ func AttestWith(ctx context.Context, fetch Fetcher, reportURL string, o AttestOp
 	ok := func(what string) { checks = append(checks, Check{What: what, OK: true}) }
 	note := func(what, n string) { checks = append(checks, Check{What: what, OK: true, Note: n}) }
 
-	raw, err := readAll(ctx, fetch, reportURL)
-	if isNotExist(err) {
+	// report.json is read a field at a time (it holds every exception):
+	// its exceptions are compared with the ledger's by their digest, and
+	// read again only to name the first difference.
+	reportSeq := newExceptionSequence()
+	rep, reportSHA256, err := readReport(ctx, fetch, reportURL, func(pair, key string, v ledger.Verdict) error {
+		reportSeq.add(pair, key, v)
+		return nil
+	})
+	var bad *badReport
+	switch {
+	case isNotExist(err):
 		return failKind(ErrNotReport, reportURL, "nothing is there: "+err.Error())
-	}
-	if err != nil {
-		return failKind(ErrUnreadable, reportURL, err.Error())
-	}
-	rep, err := decodeReport(raw)
-	if err != nil {
+	case errors.As(err, &bad) && bad.named:
 		// A file that names the report schema is a report that was
 		// changed; anything else is not a report.
-		if bytes.Contains(raw, []byte(`"`+Schema+`"`)) {
-			return fail(reportURL, "a report that was changed: "+err.Error())
-		}
+		return fail(reportURL, "a report that was changed: "+err.Error())
+	case errors.As(err, &bad):
 		return failKind(ErrNotReport, reportURL, err.Error())
+	case err != nil:
+		return failKind(ErrUnreadable, reportURL, err.Error())
 	}
 
 	// Where the evidence is: a bundle beside report.json, or the live
@@ -189,41 +193,40 @@ func AttestWith(ctx context.Context, fetch Fetcher, reportURL string, o AttestOp
 	}
 
 	runDir := manifestURL[:strings.LastIndexByte(manifestURL, '/')+1]
-	total := ledger.NewTally()
-	var exceptions []Exception
-	recount := map[string]ledger.Tally{}
-	for _, mp := range m.Pairs {
-		t := ledger.NewTally()
-		for _, s := range mp.Shards {
-			for _, f := range s.Files {
-				if !localPath(f.Path) {
-					return fail(manifestURL, fmt.Sprintf("the ledger path %q leaves the run's folder", f.Path))
-				}
-				u := runDir + f.Path
-				n, sum, err := readLedger(ctx, fetch, u, func(e *ledger.Entry) {
-					t.Add(e)
-					if e.Verdict.IsException() {
-						exceptions = append(exceptions, Exception{Pair: mp.Name, Key: e.Key, Verdict: e.Verdict})
-					}
-				})
-				if err != nil {
-					var re *fetchError
-					if errors.As(err, &re) {
-						return failRead(u, re.err)
-					}
-					return fail(u, err.Error())
-				}
-				if sum != f.SHA256 {
-					return fail(u, fmt.Sprintf("SHA-256 is %s, the manifest says %s", sum, f.SHA256))
-				}
-				if n != f.Entries {
-					return fail(u, fmt.Sprintf("%d entries, the manifest says %d", n, f.Entries))
-				}
-				ok(fmt.Sprintf("ledger %s sha256 %s (%d entries)", u, sum, n))
+	files := ledgerFilesOf(m, runDir)
+	tallies := make([]ledger.Tally, len(m.Pairs))
+	for i := range tallies {
+		tallies[i] = ledger.NewTally()
+	}
+	ledgerSeq := newExceptionSequence()
+	var failed []Check
+	var failure error
+	errFailed := errors.New("a check failed")
+	err = inOrder(ctx, len(files), exceptionReaders(), files.count(fetch), func(i int, c ledgerCount) error {
+		f := files[i]
+		if problem := c.problem(f); problem != "" {
+			if c.fetchErr != nil {
+				failed, failure = failRead(f.url, c.fetchErr)
+			} else {
+				failed, failure = fail(f.problemAt(manifestURL), problem)
 			}
+			return errFailed
 		}
-		recount[mp.Name] = t
-		total.Merge(t)
+		ok(fmt.Sprintf("ledger %s sha256 %s (%d entries)", f.url, c.sum, c.n))
+		tallies[f.pair].Merge(c.tally)
+		for _, x := range c.exceptions {
+			ledgerSeq.add(m.Pairs[f.pair].Name, x.Key, x.Verdict)
+		}
+		return nil
+	})
+	if err != nil {
+		return failed, failure // use's only error
+	}
+	total := ledger.NewTally()
+	recount := map[string]ledger.Tally{}
+	for i, mp := range m.Pairs {
+		recount[mp.Name] = tallies[i]
+		total.Merge(tallies[i])
 	}
 
 	// The report's numbers must be the ledger's.
@@ -264,21 +267,11 @@ func AttestWith(ctx context.Context, fetch Fetcher, reportURL string, o AttestOp
 			return fail(reportURL, fmt.Sprintf("pair %s: the report says attested=%v, the ledger says %v", p.Name, p.Attested, attested))
 		}
 	}
-	type key struct {
-		Pair, Key string
-		Verdict   ledger.Verdict
+	if reportSeq.n != ledgerSeq.n || reportSeq.sum() != ledgerSeq.sum() {
+		where := firstExceptionDifference(ctx, fetch, reportURL, reportSHA256, m, files)
+		return fail(reportURL, fmt.Sprintf("its %d exceptions differ from the ledger's %d (first difference at %s)", reportSeq.n, ledgerSeq.n, where))
 	}
-	var got, want []key
-	for _, x := range rep.Exceptions {
-		got = append(got, key{x.Pair, x.Key, x.Verdict})
-	}
-	for _, x := range exceptions {
-		want = append(want, key{x.Pair, x.Key, x.Verdict})
-	}
-	if !slices.Equal(want, got) {
-		return fail(reportURL, fmt.Sprintf("its %d exceptions differ from the ledger's %d (first difference at %s)", len(got), len(want), firstDifference(want, got)))
-	}
-	ok(fmt.Sprintf("report %s: totals, %d pairs and %d exceptions match the ledger", reportURL, len(rep.Pairs), len(exceptions)))
+	ok(fmt.Sprintf("report %s: totals, %d pairs and %d exceptions match the ledger", reportURL, len(rep.Pairs), ledgerSeq.n))
 
 	// The signature of the root digest.
 	attURL := dir + AttestationName
@@ -296,7 +289,7 @@ func AttestWith(ctx context.Context, fetch Fetcher, reportURL string, o AttestOp
 	if err != nil {
 		return fail(attURL, err.Error())
 	}
-	st := rep.Statement(raw)
+	st := rep.statement(reportSHA256)
 	if att.Statement != string(st.Bytes()) {
 		return fail(attURL, fmt.Sprintf("it signs another statement than this report's (root %s, this report's is %s): the report, manifest or run record was changed after signing", att.Root, st.Root()))
 	}
@@ -316,26 +309,6 @@ func AttestWith(ctx context.Context, fetch Fetcher, reportURL string, o AttestOp
 		ok(what + ": the trusted key")
 	}
 	return checks, nil
-}
-
-// decodeReport decodes report.json strictly, and refuses what is not one.
-func decodeReport(raw []byte) (*Report, error) {
-	var probe struct {
-		Schema string `json:"schema"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, fmt.Errorf("not JSON (%v)", err)
-	}
-	if probe.Schema != Schema {
-		return nil, fmt.Errorf("its schema is %q, not %q", probe.Schema, Schema)
-	}
-	var rep Report
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rep); err != nil {
-		return nil, err
-	}
-	return &rep, nil
 }
 
 // recordDiff names the fields the run record and the report disagree on,
@@ -384,18 +357,6 @@ func diffCounts(report, led map[ledger.Verdict]int64) string {
 		d = append(d, fmt.Sprintf("the report lists %d verdicts, not %d", len(report), len(ledger.Verdicts)))
 	}
 	return strings.Join(d, "; ")
-}
-
-func firstDifference[T comparable](a, b []T) string {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return fmt.Sprintf("%+v in the ledger, %+v in the report", a[i], b[i])
-		}
-	}
-	if len(a) > len(b) {
-		return fmt.Sprintf("%+v, missing from the report", a[len(b)])
-	}
-	return fmt.Sprintf("%+v, not in the ledger", b[len(a)])
 }
 
 func readAll(ctx context.Context, fetch Fetcher, u string) ([]byte, error) {
