@@ -1,11 +1,9 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/parityproof/parityproof/internal/ledger"
 	"github.com/parityproof/parityproof/internal/state"
-	"github.com/parityproof/parityproof/internal/storage"
 )
 
 // walkSerially is what walkExceptions does, one file at a time: the
@@ -95,15 +92,7 @@ func TestWalkExceptionsIsTheSerialWalk(t *testing.T) {
 	// A damaged exception file, the third: serially, its entries are given
 	// up to the damage, and the walk stops there.
 	name := files[2]
-	rc, err := b.dir.Get(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(rc)
-	rc.Close()
-	if err := b.dir.Put(ctx, name, bytes.NewReader(append(body, 0)), storage.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	damage(t, b.dir, name)
 	damaged := walk(t, func(fn func(*Exception) error) (string, error) { return walkSerially(ctx, b.st, b.runID, fn) }, -1)
 	if !strings.Contains(damaged.Err, name) || len(damaged.Exceptions) >= all {
 		t.Fatalf("the serial walk over a damaged %s: %d of %d exceptions, %q", name, len(damaged.Exceptions), all, damaged.Err)

@@ -494,21 +494,31 @@ func TestPublishStopsAtAChangedExceptionFile(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	name := state.RunDir(b.runID) + last.Path
-	rc, err := b.dir.Get(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(rc)
-	rc.Close()
-	if err := b.dir.Put(ctx, name, bytes.NewReader(append(body, 0)), storage.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	damage(t, b.dir, state.RunDir(b.runID)+last.Path)
 	reports, _ := storage.NewDir(t.TempDir())
 	if _, err := Publish(ctx, reports, rep); err == nil || !strings.Contains(err.Error(), last.Path) {
 		t.Fatalf("publishing over a changed exception file: %v", err)
 	}
 	if names, _ := reports.List(ctx, ""); len(names) != 0 {
 		t.Errorf("a failed publication stored %v", names)
+	}
+}
+
+// damage appends a byte to the file name at dir: its content still
+// decodes, but no longer matches its digest.
+func damage(t *testing.T, dir storage.Store, name string) {
+	t.Helper()
+	ctx := context.Background()
+	rc, err := dir.Get(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dir.Put(ctx, name, bytes.NewReader(append(body, 0)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
