@@ -43,7 +43,8 @@ func ledgerFilesOf(m *ledger.Manifest, runDir string) ledgerFiles {
 }
 
 // ledgerCount is what one ledger file holds: its entries counted, its
-// exceptions in order, its size and digest, or why it could not be read.
+// exceptions in order, its entry count and SHA-256, or why it could not
+// be read.
 type ledgerCount struct {
 	tally      ledger.Tally
 	exceptions []exceptionRef // Pair unset: the file's

@@ -123,7 +123,10 @@ func scanReport(r io.Reader, fn func(pair, key string, v ledger.Verdict) error) 
 	if _, err := dec.Token(); err != nil { // the object's end
 		return notJSON(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if t, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			err = fmt.Errorf("%v", t)
+		}
 		return notJSON(fmt.Errorf("something after the report's end: %v", err))
 	}
 	rest = append(rest, '}')
