@@ -56,17 +56,17 @@ var errStopHere = errors.New("stop here")
 
 // mostlyMissing has two keys in three missing from the target, and every
 // 97th deleted from the legacy store without being proven: exception
-// files of several batches each.
+// files of more than one batch each.
 func mostlyMissing(i int) (legacy, target bool) { return i%97 != 5, i%3 == 0 }
 
 // Reading exception files ahead gives the exceptions a one-file-at-a-time
 // walk gives, in the same order, and stops where it stops: when the
-// caller fails at an exception (at the first, inside a file, on a
-// batch's edge, at the last), and at a damaged file, whose exceptions
+// caller fails at an exception (at the first, on a batch's edge, at the
+// last), and at a damaged file, whose exceptions
 // before the damage are given, as they are serially, and none after.
 func TestWalkExceptionsIsTheSerialWalk(t *testing.T) {
 	ctx := context.Background()
-	b := newRunOf(t, 20_000, mostlyMissing, runAll(t))
+	b := newRunOf(t, 12_000, mostlyMissing, runAll(t))
 	files, _ := exceptionFiles(t, b.st, b.runID)
 	serial := walk(t, func(fn func(*Exception) error) (string, error) { return walkSerially(ctx, b.st, b.runID, fn) }, -1)
 	if len(files) < 10 || len(serial.Exceptions) < 10*exceptionBatch || serial.Err != "" {
@@ -76,7 +76,7 @@ func TestWalkExceptionsIsTheSerialWalk(t *testing.T) {
 	check := func(t *testing.T, stopAt int) {
 		t.Helper()
 		want := walk(t, func(fn func(*Exception) error) (string, error) { return walkSerially(ctx, b.st, b.runID, fn) }, stopAt)
-		for _, readers := range []int{1, 2, 3, 8} {
+		for _, readers := range []int{1, 4} {
 			got := walk(t, func(fn func(*Exception) error) (string, error) {
 				return walkExceptions(ctx, b.st, b.runID, state.ManifestName(b.runID), readers, fn)
 			}, stopAt)
@@ -85,7 +85,7 @@ func TestWalkExceptionsIsTheSerialWalk(t *testing.T) {
 			}
 		}
 	}
-	for _, stopAt := range []int{-1, 0, 1, exceptionBatch, exceptionBatch + 1, all / 2, all - 1} {
+	for _, stopAt := range []int{-1, 0, exceptionBatch, all - 1} {
 		check(t, stopAt)
 	}
 

@@ -140,7 +140,7 @@ func TestScanReportIsTheWholeDecode(t *testing.T) {
 // scanReport gives the first exception long before it has read the file:
 // it holds one exception at a time, not the file.
 func TestScanReportStreams(t *testing.T) {
-	const n = 200_000
+	const n = 50_000
 	exception := func(i int) string {
 		return fmt.Sprintf(`{"pair": "us-users", "key": "%08d/backup.bin", "verdict": "missing", "severity": "exception", "evidence": "none", "detail": "no copy in oci-us"}`, i)
 	}
