@@ -1,0 +1,188 @@
+package report
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/parityproof/parityproof/internal/ledger"
+	"github.com/parityproof/parityproof/internal/state"
+	"github.com/parityproof/parityproof/internal/storage"
+)
+
+// slowGets is a store whose Gets take a while, counting how many are in
+// flight at most.
+type slowGets struct {
+	storage.Store
+	mu             sync.Mutex
+	inFlight, most int
+}
+
+func (s *slowGets) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	s.mu.Lock()
+	s.inFlight++
+	s.most = max(s.most, s.inFlight)
+	s.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	s.mu.Lock()
+	s.inFlight--
+	s.mu.Unlock()
+	return s.Store.Get(ctx, name)
+}
+
+// countedGets is a store whose readers count the bytes read from them,
+// per name.
+type countedGets struct {
+	storage.Store
+	mu   sync.Mutex
+	read map[string]*int64
+}
+
+func (c *countedGets) Get(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, err := c.Store.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	n := new(int64)
+	c.mu.Lock()
+	c.read[name] = n
+	c.mu.Unlock()
+	return &countedReadCloser{rc, n, &c.mu}, nil
+}
+
+type countedReadCloser struct {
+	io.ReadCloser
+	n  *int64
+	mu *sync.Mutex
+}
+
+func (c *countedReadCloser) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.mu.Lock()
+	*c.n += int64(n)
+	c.mu.Unlock()
+	return n, err
+}
+
+// orderedPuts is a bundle location that records the order its files are
+// written in and, for each, how much of its source had been read when
+// its first bytes arrived.
+type orderedPuts struct {
+	storage.Store
+	source  *countedGets
+	prefix  string // of the names at source
+	mu      sync.Mutex
+	written []string
+	atFirst map[string]int64
+}
+
+func (o *orderedPuts) Put(ctx context.Context, name string, r io.Reader, opts storage.PutOptions) error {
+	first := true
+	err := o.Store.Put(ctx, name, readerFunc(func(p []byte) (int, error) {
+		n, err := r.Read(p)
+		if first && n > 0 {
+			first = false
+			o.source.mu.Lock()
+			if c := o.source.read[o.prefix+name]; c != nil {
+				o.atFirst[name] = *c
+			}
+			o.source.mu.Unlock()
+		}
+		return n, err
+	}), opts)
+	if err == nil {
+		o.mu.Lock()
+		o.written = append(o.written, name)
+		o.mu.Unlock()
+	}
+	return err
+}
+
+// A bundle's evidence is copied several files at once, and each file is
+// streamed: report.json's first bytes reach the bundle before it has been
+// read whole. report.json is the last file written, and the bundle holds.
+func TestExportBundleCopiesAtOnceAndStreams(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 3_000, runAll(t))
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportsDir, _ := storage.NewDir(t.TempDir())
+	if _, err := Publish(ctx, reportsDir, rep); err != nil {
+		t.Fatal(err)
+	}
+	reports := &countedGets{Store: reportsDir, read: map[string]*int64{}}
+	slow := &slowGets{Store: b.dir}
+	out := filepath.Join(t.TempDir(), "bundle")
+	bundleDir, _ := storage.NewDir(out)
+	dest := &orderedPuts{Store: bundleDir, source: reports, prefix: b.runID + "/", atFirst: map[string]int64{}}
+	n, err := ExportBundle(ctx, state.New(slow), reports, b.runID, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(dest.written) || dest.written[len(dest.written)-1] != "report.json" {
+		t.Errorf("%d files reported, written in the order %v: report.json not last", n, dest.written)
+	}
+	if slow.most < 2 || slow.most > bundleCopies {
+		t.Errorf("at most %d evidence files were read at once, want 2 to %d", slow.most, bundleCopies)
+	}
+	size := int64(len(readString(t, reportsDir, b.runID+"/report.json")))
+	if got := dest.atFirst["report.json"]; got == 0 || got >= size {
+		t.Errorf("report.json's first bytes reached the bundle after %d of its %d bytes were read", got, size)
+	}
+	if checks, err := attestFile(t, filepath.Join(out, "report.json"), AttestOptions{}); err != nil {
+		t.Errorf("attest verify of the bundle: %v (%+v)", err, checks[len(checks)-1])
+	}
+}
+
+// A ledger part that cannot be read stops the bundle at that part, named,
+// with the files before it counted and no report written.
+func TestExportBundleStopsAtAMissingPart(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 10_000, runAll(t))
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, _ := storage.NewDir(t.TempDir())
+	if _, err := Publish(ctx, reports, rep); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := b.st.ReadManifest(ctx, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []ledger.ManifestFile
+	for _, p := range m.Pairs {
+		for _, s := range p.Shards {
+			parts = append(parts, s.Files...)
+		}
+	}
+	if len(parts) < 2*bundleCopies {
+		t.Fatalf("the run has %d ledger parts; the test needs more", len(parts))
+	}
+	gone := parts[len(parts)/2]
+	if err := os.Remove(b.dir.(*storage.Dir).Path(state.RunDir(b.runID) + gone.Path)); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	dest, _ := storage.NewDir(out)
+	n, err := ExportBundle(ctx, b.st, reports, b.runID, dest)
+	if err == nil || !strings.Contains(err.Error(), gone.Path) {
+		t.Fatalf("bundling without %s: %v", gone.Path, err)
+	}
+	if diff := cmp.Diff(2+len(parts)/2, n); diff != "" {
+		t.Errorf("files counted (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.json")); !os.IsNotExist(err) {
+		t.Errorf("a bundle without %s has a report.json (%v)", gone.Path, err)
+	}
+}
