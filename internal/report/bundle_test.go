@@ -111,14 +111,7 @@ func (o *orderedPuts) Put(ctx context.Context, name string, r io.Reader, opts st
 func TestExportBundleCopiesAtOnceAndStreams(t *testing.T) {
 	ctx := context.Background()
 	b := newBigRun(t, 3_000, runAll(t))
-	rep, err := Build(ctx, b.cfg, b.st, b.runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reportsDir, _ := storage.NewDir(t.TempDir())
-	if _, err := Publish(ctx, reportsDir, rep); err != nil {
-		t.Fatal(err)
-	}
+	_, reportsDir := b.publish(t)
 	reports := &countedGets{Store: reportsDir, read: map[string]*int64{}}
 	slow := &slowGets{Store: b.dir}
 	out := filepath.Join(t.TempDir(), "bundle")
@@ -148,14 +141,7 @@ func TestExportBundleCopiesAtOnceAndStreams(t *testing.T) {
 func TestExportBundleStopsAtAMissingPart(t *testing.T) {
 	ctx := context.Background()
 	b := newBigRun(t, 10_000, runAll(t))
-	rep, err := Build(ctx, b.cfg, b.st, b.runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reports, _ := storage.NewDir(t.TempDir())
-	if _, err := Publish(ctx, reports, rep); err != nil {
-		t.Fatal(err)
-	}
+	_, reports := b.publish(t)
 	m, _, err := b.st.ReadManifest(ctx, b.runID)
 	if err != nil {
 		t.Fatal(err)

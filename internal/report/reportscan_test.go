@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -213,17 +212,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // did when it held both lists.
 func TestAttestNamesTheFirstDifferentException(t *testing.T) {
 	ctx := context.Background()
-	b := newBigRun(t, 3_000, runAll(t))
-	rep, err := Build(ctx, b.cfg, b.st, b.runID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	reports, _ := storage.NewDir(dir)
-	if _, err := Publish(ctx, reports, rep); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, rep.RunID, "report.json")
+	rep, reports := newBigRun(t, 3_000, runAll(t)).publish(t)
+	path := reports.Path(rep.RunID + "/report.json")
 	if _, err := attestFile(t, path, AttestOptions{}); err != nil {
 		t.Fatalf("the report as published: %v", err)
 	}

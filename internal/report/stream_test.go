@@ -522,3 +522,22 @@ func damage(t *testing.T, dir storage.Store, name string) {
 		t.Fatal(err)
 	}
 }
+
+// publish builds the report of b's run and publishes it at a new reports
+// location.
+func (b *bigRun) publish(t *testing.T) (*Report, *storage.Dir) {
+	t.Helper()
+	ctx := context.Background()
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, err := storage.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Publish(ctx, reports, rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep, reports
+}
