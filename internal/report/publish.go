@@ -93,51 +93,45 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 		}
 		return nil
 	}
-	// A signed report's signature covers report.json's bytes, and
-	// report.json is written last: its bytes are made once, to be hashed,
-	// in the same pass over the exceptions as exceptions.csv, then signed,
-	// and made again as they are written, checked against the digest
-	// signed.
-	var signed string
-	if err := put("exceptions.csv", "text/csv; charset=utf-8", func(w io.Writer) error {
-		if o.signer == nil {
-			return r.WriteCSV(ctx, w)
+	// One pass over the exceptions writes exceptions.csv and report.json
+	// (and, signed, hashes report.json for its signature). report.json is
+	// stored last, its presence meaning the report is whole: its Put is
+	// held open while the other files are written, and ended after them.
+	reportJSON := holdPut(ctx, st, dir+"report.json", storage.PutOptions{ContentType: "application/json", RetainUntil: o.retainUntil})
+	fail := func(err error) (Published, error) {
+		perr := reportJSON.end(err)
+		if errors.Is(err, errPutEnded) && perr != nil {
+			err = fmt.Errorf("publishing the report of run %s: %w", r.RunID, perr) // report.json's Put failed first
 		}
-		h := sha256.New()
-		if err := r.writeCSVAndJSON(ctx, w, h); err != nil {
-			return err
-		}
-		signed = hex.EncodeToString(h.Sum(nil))
-		return nil
-	}); err != nil {
 		return pub, err
+	}
+	var jsonW io.Writer = reportJSON
+	h := sha256.New()
+	if o.signer != nil {
+		jsonW = io.MultiWriter(reportJSON, h)
+	}
+	if err := put("exceptions.csv", "text/csv; charset=utf-8", func(w io.Writer) error {
+		return r.writeCSVAndJSON(ctx, w, jsonW)
+	}); err != nil {
+		return fail(err)
 	}
 	if err := put("summary.md", "text/markdown; charset=utf-8", func(w io.Writer) error { _, err := w.Write(r.Summary(pub)); return err }); err != nil {
-		return pub, err
+		return fail(err)
 	}
 	if err := put("report.html", "text/html; charset=utf-8", func(w io.Writer) error { return r.WriteHTML(w, pub) }); err != nil {
-		return pub, err
+		return fail(err)
 	}
 	if o.signer != nil {
-		att, err := Sign(ctx, o.signer, r.statement(signed))
+		att, err := Sign(ctx, o.signer, r.statement(hex.EncodeToString(h.Sum(nil))))
 		if err != nil {
-			return pub, err
+			return fail(err)
 		}
 		if err := put(AttestationName, "application/json", func(w io.Writer) error { _, err := w.Write(att); return err }); err != nil {
-			return pub, err
+			return fail(err)
 		}
 	}
-	if err := put("report.json", "application/json", func(w io.Writer) error {
-		h := sha256.New()
-		if err := r.WriteJSON(ctx, io.MultiWriter(w, h)); err != nil {
-			return err
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); signed != "" && got != signed {
-			return fmt.Errorf("report.json came out with SHA-256 %s, not the %s signed", got, signed)
-		}
-		return nil
-	}); err != nil {
-		return pub, err
+	if err := reportJSON.end(nil); err != nil {
+		return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, err)
 	}
 	if o.newest != nil && !*o.newest {
 		return pub, nil
@@ -187,6 +181,39 @@ func putStream(ctx context.Context, st storage.Store, name string, o storage.Put
 		return werr
 	}
 	return err
+}
+
+// heldPut is a Put of a stream written while other files are stored,
+// whose end waits for end: the file is stored after them.
+type heldPut struct {
+	pw   *io.PipeWriter
+	bw   *bufio.Writer
+	done chan error // the Put's error
+}
+
+// holdPut starts storing at name what is written to the heldPut.
+func holdPut(ctx context.Context, st storage.Store, name string, o storage.PutOptions) *heldPut {
+	pr, pw := io.Pipe()
+	hp := &heldPut{pw: pw, bw: bufio.NewWriterSize(pw, 1<<16), done: make(chan error, 1)}
+	go func() {
+		err := st.Put(ctx, name, pr, o)
+		pr.CloseWithError(errPutEnded) // a write after the Put ended fails
+		hp.done <- err
+	}()
+	return hp
+}
+
+func (hp *heldPut) Write(p []byte) (int, error) { return hp.bw.Write(p) }
+
+// end ends the stream and waits for the Put: with cause nil the file is
+// stored, otherwise the Put fails with cause and nothing is stored. It
+// returns the Put's error.
+func (hp *heldPut) end(cause error) error {
+	if cause == nil {
+		cause = hp.bw.Flush()
+	}
+	hp.pw.CloseWithError(cause) // nil: the reader sees EOF
+	return <-hp.done
 }
 
 // readLatest reads latest.json; a location without one, or with one that

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -263,11 +265,11 @@ func TestBuildReadsOnlyTheExceptionsItShows(t *testing.T) {
 	}
 }
 
-// Publish reads each exception file twice, signed or not: once for
-// exceptions.csv (and, signed, for the digest of report.json it signs),
-// once for report.json. What it publishes attests, with the signature
-// checked against the signing key.
-func TestPublishReadsEachExceptionFileTwice(t *testing.T) {
+// Publish reads each exception file once, signed or not: one pass writes
+// exceptions.csv and report.json (and, signed, hashes report.json for its
+// signature). report.json is stored last, after every other file. What it
+// publishes attests, with the signature checked against the signing key.
+func TestPublishReadsEachExceptionFileOnce(t *testing.T) {
 	ctx := context.Background()
 	b := newBigRun(t, 3_000, runAll(t))
 	files, _ := exceptionFiles(t, b.st, b.runID)
@@ -290,14 +292,18 @@ func TestPublishReadsEachExceptionFileTwice(t *testing.T) {
 			reads.mu.Lock()
 			clear(reads.counts)
 			reads.mu.Unlock()
-			reports, _ := storage.NewDir(filepath.Join(dir, c.name))
+			reportsDir, _ := storage.NewDir(filepath.Join(dir, c.name))
+			reports := &storedInOrder{Store: reportsDir}
 			published, err := Publish(ctx, reports, rep, c.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want, got := map[string]int{}, map[string]int{}
 			for _, f := range files {
-				want[f], got[f] = 2, reads.counts[f]
+				want[f], got[f] = 1, reads.counts[f]
+			}
+			if n := len(reports.stored); n < 4 || reports.stored[n-2] != rep.RunID+"/report.json" || reports.stored[n-1] != "latest.json" {
+				t.Errorf("the files were stored in the order %v: report.json not last before latest.json", reports.stored)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("reads of each exception file while publishing (-want +got):\n%s", diff)
@@ -540,4 +546,55 @@ func (b *bigRun) publish(t *testing.T) (*Report, *storage.Dir) {
 		t.Fatal(err)
 	}
 	return rep, reports
+}
+
+// storedInOrder is a store that records the order in which its Puts
+// ended.
+type storedInOrder struct {
+	storage.Store
+	mu     sync.Mutex
+	stored []string
+}
+
+func (s *storedInOrder) Put(ctx context.Context, name string, r io.Reader, o storage.PutOptions) error {
+	err := s.Store.Put(ctx, name, r, o)
+	if err == nil {
+		s.mu.Lock()
+		s.stored = append(s.stored, name)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// refusesReportJSON is a store whose Put of report.json fails after
+// reading a little of it.
+type refusesReportJSON struct{ storage.Store }
+
+var errRefused = errors.New("the store refuses report.json")
+
+func (s refusesReportJSON) Put(ctx context.Context, name string, r io.Reader, o storage.PutOptions) error {
+	if strings.HasSuffix(name, "/report.json") {
+		_, _ = io.ReadFull(r, make([]byte, 1000))
+		return errRefused
+	}
+	return s.Store.Put(ctx, name, r, o)
+}
+
+// When report.json's Put fails while the exceptions are being written,
+// Publish fails with that store's error, and stores no report.json.
+func TestPublishFailsWithReportJSONsPut(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 3_000, runAll(t))
+	rep, err := Build(ctx, b.cfg, b.st, b.runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := storage.NewDir(t.TempDir())
+	_, err = Publish(ctx, refusesReportJSON{dir}, rep)
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("publishing where report.json is refused: %v", err)
+	}
+	if names, _ := dir.List(ctx, ""); slices.Contains(names, rep.RunID+"/report.json") {
+		t.Errorf("a failed publication stored report.json: %v", names)
+	}
 }
