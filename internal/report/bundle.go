@@ -53,6 +53,14 @@ const bundleCopies = 8
 // report.json last: a bundle with a report.json is whole. An error names
 // the first file, in the manifest's order, that could not be copied.
 func ExportBundle(ctx context.Context, st *state.State, reports storage.Store, runID string, dest storage.Store) (int, error) {
+	// The report is copied last; a run without one is refused before any
+	// evidence is copied.
+	switch published, err := IsPublished(ctx, reports, runID); {
+	case err != nil:
+		return 0, fmt.Errorf("bundling the report of run %s: %w", runID, err)
+	case !published:
+		return 0, fmt.Errorf("bundling the report of run %s: %s: %w", runID, reports.URL(runID+"/report.json"), storage.ErrNotExist)
+	}
 	m, _, err := st.ReadManifest(ctx, runID)
 	if err != nil {
 		return 0, fmt.Errorf("bundling the evidence of run %s: %w", runID, err)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -170,5 +171,22 @@ func TestExportBundleStopsAtAMissingPart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.json")); !os.IsNotExist(err) {
 		t.Errorf("a bundle without %s has a report.json (%v)", gone.Path, err)
+	}
+}
+
+// A run whose report is not published is refused before anything is
+// copied.
+func TestExportBundleOfAnUnpublishedRun(t *testing.T) {
+	ctx := context.Background()
+	b := newBigRun(t, 300, runAll(t))
+	reports, _ := storage.NewDir(t.TempDir())
+	out := t.TempDir()
+	dest, _ := storage.NewDir(out)
+	n, err := ExportBundle(ctx, b.st, reports, b.runID, dest)
+	if !errors.Is(err, storage.ErrNotExist) || !strings.Contains(err.Error(), b.runID+"/report.json") || n != 0 {
+		t.Fatalf("bundling an unpublished run: %d files, %v", n, err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("bundling an unpublished run wrote %v", entries)
 	}
 }
