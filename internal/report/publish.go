@@ -99,10 +99,10 @@ func Publish(ctx context.Context, st storage.Store, r *Report, opts ...PublishOp
 	// held open while the other files are written, and ended after them.
 	reportJSON := holdPut(ctx, st, dir+"report.json", storage.PutOptions{ContentType: "application/json", RetainUntil: o.retainUntil})
 	fail := func(err error) (Published, error) {
-		perr := reportJSON.end(err)
-		if errors.Is(err, errPutEnded) && perr != nil {
-			err = fmt.Errorf("publishing the report of run %s: %w", r.RunID, perr) // report.json's Put failed first
+		if errors.Is(err, errPutEnded) { // report.json's Put stopped first: its error says why
+			return pub, fmt.Errorf("publishing the report of run %s: %w", r.RunID, reportJSON.end(err))
 		}
+		_ = reportJSON.end(err) // err, which fails it
 		return pub, err
 	}
 	var jsonW io.Writer = reportJSON
@@ -164,23 +164,8 @@ var errPutEnded = errors.New("the store stopped reading")
 // putStream stores at name what write writes, as it writes it. An error of
 // write fails the Put: nothing is stored.
 func putStream(ctx context.Context, st storage.Store, name string, o storage.PutOptions, write func(io.Writer) error) error {
-	pr, pw := io.Pipe()
-	written := make(chan error, 1)
-	go func() {
-		bw := bufio.NewWriterSize(pw, 1<<16)
-		err := write(bw)
-		if err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err) // nil: the reader sees EOF
-		written <- err
-	}()
-	err := st.Put(ctx, name, pr, o)
-	pr.CloseWithError(errPutEnded)
-	if werr := <-written; werr != nil && !errors.Is(werr, errPutEnded) {
-		return werr
-	}
-	return err
+	hp := holdPut(ctx, st, name, o)
+	return hp.end(write(hp))
 }
 
 // heldPut is a Put of a stream written while other files are stored,
@@ -205,15 +190,21 @@ func holdPut(ctx context.Context, st storage.Store, name string, o storage.PutOp
 
 func (hp *heldPut) Write(p []byte) (int, error) { return hp.bw.Write(p) }
 
-// end ends the stream and waits for the Put: with cause nil the file is
-// stored, otherwise the Put fails with cause and nothing is stored. It
-// returns the Put's error.
-func (hp *heldPut) end(cause error) error {
+// end ends the stream and waits for the Put: with werr, the writer's
+// error, nil the file is stored; otherwise the Put fails and nothing is
+// stored. It returns werr, or the Put's error when werr is nil or only
+// says that the Put stopped reading first.
+func (hp *heldPut) end(werr error) error {
+	cause := werr
 	if cause == nil {
 		cause = hp.bw.Flush()
 	}
 	hp.pw.CloseWithError(cause) // nil: the reader sees EOF
-	return <-hp.done
+	err := <-hp.done
+	if werr != nil && (err == nil || !errors.Is(werr, errPutEnded)) {
+		return werr
+	}
+	return err
 }
 
 // readLatest reads latest.json; a location without one, or with one that
