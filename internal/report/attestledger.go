@@ -142,8 +142,8 @@ func firstExceptionDifference(ctx context.Context, fetch Fetcher, reportURL, rep
 	var where string
 	errFound := errors.New("found")
 	err := inOrder(ctx, len(files), exceptionReaders(), files.count(fetch), func(i int, c ledgerCount) error {
-		if c.problem(files[i]) != "" {
-			return errors.New(c.problem(files[i]))
+		if problem := c.problem(files[i]); problem != "" {
+			return errors.New(problem)
 		}
 		for _, x := range c.exceptions {
 			x.Pair = m.Pairs[files[i].pair].Name

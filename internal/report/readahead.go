@@ -62,11 +62,7 @@ func walkExceptions(ctx context.Context, st *state.State, runID, manifest string
 			if sh.Tally != nil && sh.Tally.Exceptions() == 0 {
 				return nil
 			}
-			list := sh.Exceptions
-			if sh.Tally == nil {
-				list = sh.Files // a shard from before exception files: its ledger files
-			}
-			for _, f := range list {
+			for _, f := range shardExceptionFiles(sh) {
 				ef := &exceptionFile{pair: pair, file: f, out: make(chan exceptions, batchesAhead)}
 				readersDone.Add(1)
 				go func() {

@@ -385,11 +385,7 @@ func Build(ctx context.Context, cfg *config.Config, st *state.State, runID strin
 // each entry of which goes to all as well.
 func eachShardException(ctx context.Context, st *state.State, runID, pair string, sh *ledger.ManifestShard,
 	all func(*ledger.Entry), fn func(*Exception) error) error {
-	files := sh.Exceptions
-	if sh.Tally == nil {
-		files = sh.Files
-	}
-	for _, f := range files {
+	for _, f := range shardExceptionFiles(sh) {
 		err := st.ReadLedger(ctx, runID, f, func(e *ledger.Entry) error {
 			if all != nil {
 				all(e)
@@ -405,6 +401,16 @@ func eachShardException(ctx context.Context, st *state.State, runID, pair string
 		}
 	}
 	return nil
+}
+
+// shardExceptionFiles are the files that hold a manifest shard's
+// exceptions: its exception files, or, for a shard of a manifest written
+// before shards recorded them, its ledger files.
+func shardExceptionFiles(sh *ledger.ManifestShard) []ledger.ManifestFile {
+	if sh.Tally == nil {
+		return sh.Files
+	}
+	return sh.Exceptions
 }
 
 // worstExceptions keeps the first htmlExceptionsShown exceptions of each
