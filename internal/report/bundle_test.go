@@ -39,11 +39,12 @@ func (s *slowGets) Get(ctx context.Context, name string) (io.ReadCloser, error) 
 }
 
 // countedGets is a store whose readers count the bytes read from them,
-// per name.
+// per name. A reader's count is read where the reader is read: Put reads
+// its source on the goroutine that calls it.
 type countedGets struct {
 	storage.Store
 	mu   sync.Mutex
-	read map[string]*int64
+	read map[string]*countingReader
 }
 
 func (c *countedGets) Get(ctx context.Context, name string) (io.ReadCloser, error) {
@@ -51,25 +52,14 @@ func (c *countedGets) Get(ctx context.Context, name string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	n := new(int64)
+	counted := &countingReader{r: rc}
 	c.mu.Lock()
-	c.read[name] = n
+	c.read[name] = counted
 	c.mu.Unlock()
-	return &countedReadCloser{rc, n, &c.mu}, nil
-}
-
-type countedReadCloser struct {
-	io.ReadCloser
-	n  *int64
-	mu *sync.Mutex
-}
-
-func (c *countedReadCloser) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	c.mu.Lock()
-	*c.n += int64(n)
-	c.mu.Unlock()
-	return n, err
+	return struct {
+		io.Reader
+		io.Closer
+	}{counted, rc}, nil
 }
 
 // orderedPuts is a bundle location that records the order its files are
@@ -92,7 +82,7 @@ func (o *orderedPuts) Put(ctx context.Context, name string, r io.Reader, opts st
 			first = false
 			o.source.mu.Lock()
 			if c := o.source.read[o.prefix+name]; c != nil {
-				o.atFirst[name] = *c
+				o.atFirst[name] = c.n
 			}
 			o.source.mu.Unlock()
 		}
@@ -113,7 +103,7 @@ func TestExportBundleCopiesAtOnceAndStreams(t *testing.T) {
 	ctx := context.Background()
 	b := newBigRun(t, 3_000, runAll(t))
 	_, reportsDir := b.publish(t)
-	reports := &countedGets{Store: reportsDir, read: map[string]*int64{}}
+	reports := &countedGets{Store: reportsDir, read: map[string]*countingReader{}}
 	slow := &slowGets{Store: b.dir}
 	out := filepath.Join(t.TempDir(), "bundle")
 	bundleDir, _ := storage.NewDir(out)
